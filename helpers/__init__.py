@@ -1,0 +1,23 @@
+"""Shared code for the contrastive-learning course.
+
+Modules follow the pipeline the notebooks teach:
+
+- :mod:`helpers.data`      — load and verify MNIST, ``preprocess``, the train/validation split
+- :mod:`helpers.pairs`     — ``generate_pairs`` (positive/negative pairs, index or image form)
+- :mod:`helpers.losses`    — ``euclidean_distance``, ``contrastive_loss``, ``accuracy``
+- :mod:`helpers.models`    — ``siamese_twin``, ``siamese_network``, ``compile_siamese``
+- :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``
+- :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
+- :mod:`helpers.artifacts` — atomic writes of models, histories and figures into the build folder
+
+Importing ``helpers`` imports TensorFlow quietly: TensorFlow's C++ start-up chatter (oneDNN notices,
+"could not find cuda drivers") is informational, would land in every notebook's stderr, and says nothing
+a learner needs. Genuine warnings and errors still get through (see :mod:`helpers._quiet`).
+"""
+
+from helpers._quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+__all__ = ["artifacts", "data", "losses", "models", "pairs", "plots", "repro"]
+__version__ = "0.1.0"

@@ -1,0 +1,83 @@
+"""Files the course writes (models, histories, metrics, figures), always atomically.
+
+Everything is written to a temporary file in the destination folder and then renamed over the target
+(``os.replace`` is atomic on POSIX and Windows), so an interrupted run leaves either the old complete
+file or the new complete file — never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target`` (same suffix); rename it onto ``target`` on success.
+
+    On an exception the temporary file is removed and ``target`` is left untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def save_json(data: Any, path: str | os.PathLike) -> Path:
+    """Write ``data`` as indented JSON, atomically. Returns the path."""
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def load_json(path: str | os.PathLike, *, produced_by: str | None = None) -> Any:
+    """Read JSON written by :func:`save_json`; a missing file names what produces it."""
+    path = Path(path)
+    if not path.is_file():
+        hint = f" Run {produced_by} first." if produced_by else ""
+        raise FileNotFoundError(f"{path.name} not found in '{path.parent.name}/'.{hint}")
+    return json.loads(path.read_text())
+
+
+def save_model(model, path: str | os.PathLike) -> Path:
+    """``model.save`` to a ``.keras`` file, atomically."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"path: Keras 3 saves whole models as '.keras' files, got '{path.name}'")
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    return path
+
+
+def load_model(path: str | os.PathLike, *, produced_by: str | None = None):
+    """Load a ``.keras`` model saved by :func:`save_model` (custom helpers layers and losses included)."""
+    import keras
+
+    import helpers.losses  # noqa: F401  (registers the custom objects)
+    import helpers.models  # noqa: F401
+
+    path = Path(path)
+    if not path.is_file():
+        hint = f" Run {produced_by} first." if produced_by else ""
+        raise FileNotFoundError(f"{path.name} not found in '{path.parent.name}/'.{hint}")
+    return keras.models.load_model(path)
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Save a matplotlib figure (format from the suffix), atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    return path

@@ -1,0 +1,252 @@
+"""MNIST: load it from the original IDX files or the Keras download, verify it, preprocess and split it.
+
+Where the data comes from, in order:
+
+1. ``data_dir`` passed to :func:`load_mnist`;
+2. the folder in the environment variable ``MNIST_DIR`` (the Makefile and CI point it at a local copy);
+3. the real Keras download, ``keras.datasets.mnist.load_data()`` (cached in ``~/.keras/datasets``).
+
+Whatever the source, the decoded bytes are checked against the SHA-256 sums of the original IDX files, so
+a corrupt, truncated or different file is an error, never a silently wrong data set.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from helpers._checks import as_array, check_labels, check_not_empty, check_same_length
+
+ENV_VAR = "MNIST_DIR"
+
+#: SHA-256 of the *decoded* IDX files (independent of how they were gzipped).
+IDX_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+_REMEDY = (
+    f"Set {ENV_VAR} to a folder holding the four original MNIST IDX files "
+    "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+    "t10k-labels-idx1-ubyte.gz; gzipped or not), or unset it and connect to the internet so that "
+    "keras.datasets.mnist.load_data() can download the data."
+)
+
+
+class MnistDataError(RuntimeError):
+    """MNIST could not be found, read or verified. The message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class MnistSource:
+    """Where :func:`load_mnist` found the data: ``kind`` is ``"idx"`` or ``"keras"``."""
+
+    kind: str
+    directory: Path | None = None
+
+    def describe(self) -> str:
+        if self.kind == "idx":
+            # The folder's name only: a full path would put this machine's layout into notebooks.
+            return f"original IDX files in '{self.directory.name}/' (via {ENV_VAR} or data_dir)"
+        return "keras.datasets.mnist.load_data() (downloaded once, cached in ~/.keras/datasets)"
+
+
+def resolve_source(data_dir: str | os.PathLike | None = None) -> MnistSource:
+    """Decide where MNIST comes from: ``data_dir``, else ``$MNIST_DIR``, else the Keras download.
+
+    An explicitly named folder that does not exist is an error, not a reason to fall back to a download.
+    """
+    chosen = data_dir if data_dir is not None else os.environ.get(ENV_VAR) or None
+    if chosen is None:
+        return MnistSource("keras")
+    directory = Path(chosen)
+    if not directory.is_dir():
+        origin = "data_dir" if data_dir is not None else ENV_VAR
+        raise MnistDataError(f"{origin} points to '{directory}', which is not a folder. {_REMEDY}")
+    return MnistSource("idx", directory)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _decode_idx(data: bytes, name: str) -> np.ndarray:
+    """Parse IDX bytes: magic (0x0000 08 NDIM), NDIM big-endian uint32 sizes, then uint8 values."""
+    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
+        raise MnistDataError(f"{name}: not an IDX file of unsigned bytes (bad magic number {data[:4]!r})")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise MnistDataError(f"{name}: truncated IDX header ({len(data)} bytes)")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    expected = header + int(np.prod(shape))
+    if len(data) != expected:
+        raise MnistDataError(
+            f"{name}: IDX header announces shape {shape} ({expected} bytes) but the file has {len(data)} bytes"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def read_idx(path: str | os.PathLike, expected_sha256: str | None = None) -> np.ndarray:
+    """Read one IDX file (``.gz`` or raw) into a uint8 array, verifying its decoded bytes if asked.
+
+    >>> read_idx("train-labels-idx1-ubyte.gz").shape      # doctest: +SKIP
+    (60000,)
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise MnistDataError(f"{path.name}: file not found in '{path.parent.name}/'. {_REMEDY}") from None
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise MnistDataError(
+                f"{path.name}: cannot decompress ({exc}); the file is truncated or corrupt. "
+                "Replace it with a fresh copy of the original file."
+            ) from None
+    if expected_sha256 is not None and _sha256(raw) != expected_sha256:
+        raise MnistDataError(
+            f"{path.name}: SHA-256 of the decoded bytes is {_sha256(raw)[:16]}..., expected "
+            f"{expected_sha256[:16]}...: the file is corrupt or not the original MNIST. "
+            "Replace it with a fresh copy of the original file."
+        )
+    return _decode_idx(raw, path.name)
+
+
+def _find_idx(directory: Path, stem: str) -> Path:
+    for candidate in (directory / f"{stem}.gz", directory / stem):
+        if candidate.is_file():
+            return candidate
+    raise MnistDataError(f"{stem}(.gz): not found in '{directory.name}/'. {_REMEDY}")
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """Re-encode a uint8 array as IDX bytes, so that arrays from any source can be hashed alike."""
+    header = struct.pack(">I", 0x0800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def _load_from_keras() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...") when offline
+        raise MnistDataError(f"downloading MNIST through Keras failed ({exc}). {_REMEDY}") from exc
+    arrays = {
+        "train-images-idx3-ubyte": x_train,
+        "train-labels-idx1-ubyte": y_train,
+        "t10k-images-idx3-ubyte": x_test,
+        "t10k-labels-idx1-ubyte": y_test,
+    }
+    for stem, array in arrays.items():
+        if _sha256(_idx_bytes(array)) != IDX_SHA256[stem]:
+            raise MnistDataError(
+                f"mnist.npz: its {stem} array does not match the original MNIST. Delete "
+                "~/.keras/datasets/mnist.npz and run again to download a fresh copy."
+            )
+    return x_train, y_train, x_test, y_test
+
+
+def load_mnist(
+    data_dir: str | os.PathLike | None = None, *, verbose: bool = True
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load full, verified MNIST.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape (60000, 28, 28) and
+    (10000, 28, 28), uint8 labels of shape (60000,) and (10000,), exactly as
+    ``keras.datasets.mnist.load_data()`` does. With ``verbose`` it prints one line naming the source.
+
+    Raises :class:`MnistDataError` for a missing, truncated or corrupt file, or an impossible download.
+
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist()    # doctest: +SKIP
+    MNIST source: original IDX files in 'mnist/' (via MNIST_DIR or data_dir), SHA-256 verified
+    """
+    source = resolve_source(data_dir)
+    if source.kind == "idx":
+        x_train, y_train, x_test, y_test = (
+            read_idx(_find_idx(source.directory, stem), IDX_SHA256[stem]) for stem in IDX_SHA256
+        )
+    else:
+        x_train, y_train, x_test, y_test = _load_from_keras()
+    if verbose:
+        print(f"MNIST source: {source.describe()}, SHA-256 verified")
+    return (x_train, y_train), (x_test, y_test)
+
+
+def preprocess(array: object) -> np.ndarray:
+    """Scale raw pixels to float32 in [0, 1] and add the channel axis, as the article does.
+
+    ``array``: images of shape (N, H, W) or (N, H, W, 1) with raw pixel values 0..255 — any integer
+    dtype, or floats holding whole numbers in that range. Returns float32 of shape (N, H, W, 1).
+
+    Refused, with the reason: non-numeric or boolean dtypes, other shapes, NaN or infinite pixels, values
+    outside 0..255, and floats with fractions (they look already scaled, and scaling twice would silently
+    darken every image).
+
+    >>> preprocess(np.full((2, 28, 28), 255, dtype=np.uint8)).max(), preprocess(np.zeros((2, 28, 28), np.uint8)).shape
+    (np.float32(1.0), (2, 28, 28, 1))
+    """
+    images = as_array(array, "array")
+    if images.dtype.kind == "b" or images.dtype.kind == "c":
+        raise TypeError(f"array: expected raw pixel values (uint8 0..255), got dtype {images.dtype}")
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"array: expected images of shape (N, H, W) or (N, H, W, 1), got shape {images.shape}")
+    if images.size:
+        if images.dtype.kind == "f":
+            if not np.isfinite(images).all():
+                raise ValueError("array: contains NaN or infinite pixel values")
+            if not np.array_equal(images, np.round(images)):
+                raise ValueError(
+                    "array: float pixels with fractions look already scaled; preprocess expects raw "
+                    "pixel values 0..255 and must not be applied twice"
+                )
+        low, high = images.min(), images.max()
+        if low < 0 or high > 255:
+            raise ValueError(f"array: pixel values must lie in 0..255, got range [{low}, {high}]")
+    return (images.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
+
+
+def split_validation(
+    x: object, y: object, fraction: float = 0.2
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split off the first ``fraction`` of the samples as validation data, as the article does.
+
+    Returns ``(x_train, y_train), (x_val, y_val)``; on MNIST's 60,000 training images with the default
+    0.2 that is 48,000 training and 12,000 validation samples. The split is by position (MNIST's training
+    file is already in random order), so it is the same on every machine.
+
+    >>> (xt, yt), (xv, yv) = split_validation(np.zeros((10, 2)), np.arange(10))
+    >>> len(xt), len(xv), yv.tolist()
+    (8, 2, [0, 1])
+    """
+    x_arr, y_arr = as_array(x, "x"), as_array(y, "y")
+    check_same_length(x_arr, y_arr, "x", "y")
+    check_not_empty(x_arr, "x")
+    if not isinstance(fraction, (int, float)) or isinstance(fraction, bool) or not 0 < fraction < 1:
+        raise ValueError(f"fraction: expected a number strictly between 0 and 1, got {fraction!r}")
+    n_val = int(round(len(x_arr) * fraction))
+    if n_val == 0 or n_val == len(x_arr):
+        raise ValueError(
+            f"fraction={fraction} of {len(x_arr)} samples leaves an empty training or validation set"
+        )
+    return (x_arr[n_val:], y_arr[n_val:]), (x_arr[:n_val], y_arr[:n_val])
+
+
+def class_counts(labels: object) -> dict[int, int]:
+    """Samples per class, as a plain ``{class: count}`` dict (sorted by class)."""
+    values, counts = np.unique(check_labels(labels), return_counts=True)
+    return {int(v): int(c) for v, c in zip(values, counts)}

@@ -1,0 +1,71 @@
+"""Distance, contrastive loss and accuracy — step 5 of the article, in Keras 3 (``keras.ops``).
+
+Convention used throughout the course (the article's): **label 1 = similar pair, label 0 = different**.
+
+.. math::  L(y, d) = \\tfrac{y}{2} d^2 + \\tfrac{1 - y}{2} \\max(0, m - d)^2
+
+Similar pairs are pulled together (loss grows with ``d²``); different pairs are pushed apart until they
+are at least the margin ``m`` away, after which they cost nothing. Hadsell, Chopra & LeCun (2006), who
+introduced the loss, use the opposite labels (0 = similar); the formula is the same with ``y`` and
+``1 - y`` swapped. Mixing the two conventions silently trains the network to do the opposite.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+def euclidean_distance(vectors):
+    """Euclidean distance between two batches of embeddings, shape (B, D) each → (B, 1).
+
+    ``sqrt(max(sum((a - b)²), ε))`` with Keras' ε (1e-7): the plain ``sqrt`` has an infinite derivative at
+    0, so a pair of identical embeddings would send NaN gradients through the whole network. Below ε the
+    ``max`` is flat, so the gradient there is exactly 0, and the distance is never below ``sqrt(ε)``≈3e-4.
+
+    >>> float(euclidean_distance((ops.zeros((1, 2)), ops.array([[3.0, 4.0]])))[0, 0])
+    5.0
+    """
+    a, b = vectors
+    sum_square = ops.sum(ops.square(a - b), axis=1, keepdims=True)
+    return ops.sqrt(ops.maximum(sum_square, keras.config.epsilon()))
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+def contrastive_loss(y_true, y_pred, margin: float = 1.0):
+    """Per-pair contrastive loss; label 1 = similar (the article's convention, not Hadsell et al.'s).
+
+    ``y_true``: labels, shape (B,) or (B, 1), 1 = same class, 0 = different.
+    ``y_pred``: distances, shape (B,) or (B, 1) — what :func:`siamese_network` outputs.
+    Returns float32 of shape (B,): ``y/2·d² + (1−y)/2·max(0, margin−d)²``. Keras averages it over the batch.
+
+    Both inputs are flattened first: a (B,) label against a (B, 1) distance would otherwise broadcast to
+    (B, B) and silently compare every label with every distance.
+
+    >>> contrastive_loss(ops.array([1.0, 0.0]), ops.array([[0.5], [0.5]])).numpy().tolist()
+    [0.125, 0.125]
+    """
+    if margin <= 0:
+        raise ValueError(f"margin: expected a positive number, got {margin!r}")
+    d = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
+    y = ops.reshape(ops.cast(y_true, "float32"), (-1,))
+    similar = y * ops.square(d) / 2.0
+    different = (1.0 - y) * ops.square(ops.maximum(margin - d, 0.0)) / 2.0
+    return similar + different
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+def accuracy(y_true, y_pred, threshold: float = 0.5):
+    """Per-pair correctness at a distance threshold: predict "similar" when ``d < threshold``.
+
+    The article's ``binary_accuracy(y, 1 − d)`` is this with threshold 0.5 (``1 − d > 0.5 ⇔ d < 0.5``).
+    Returns float32 of shape (B,) with 1.0 where the prediction matches the label; Keras averages it.
+
+    >>> accuracy(ops.array([1.0, 0.0, 0.0]), ops.array([[0.2], [0.9], [0.1]])).numpy().tolist()
+    [1.0, 1.0, 0.0]
+    """
+    d = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
+    y = ops.reshape(ops.cast(y_true, "float32"), (-1,))
+    predicted_similar = ops.cast(d < threshold, "float32")
+    return ops.cast(ops.equal(predicted_similar, ops.cast(y > 0.5, "float32")), "float32")

@@ -1,0 +1,29 @@
+"""Shared fixtures. Full MNIST comes from $MNIST_DIR (set by the Makefile and CI when ../shared/data/mnist
+exists) or, on a learner's machine online, from the real Keras download."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import helpers  # noqa: E402,F401  (quiet TensorFlow import before anything else touches it)
+from helpers.data import load_mnist  # noqa: E402
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Full MNIST: ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays."""
+    return load_mnist(verbose=False)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

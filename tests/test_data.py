@@ -1,0 +1,217 @@
+import gzip
+import struct
+import time
+
+import numpy as np
+import pytest
+
+import helpers.data as data
+from helpers.data import (
+    MnistDataError,
+    load_mnist,
+    preprocess,
+    read_idx,
+    resolve_source,
+    split_validation,
+)
+
+PUBLISHED_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+PUBLISHED_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Independent IDX encoder (not the helper's): magic 0x00000800 | ndim, big-endian sizes, data."""
+    return struct.pack(">HBB", 0, 8, array.ndim) + b"".join(struct.pack(">I", s) for s in array.shape) + array.tobytes()
+
+
+def sha256(b: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(b).hexdigest()
+
+
+@pytest.fixture
+def tiny_idx_dir(tmp_path, monkeypatch):
+    """A folder of four small, valid IDX files, with the helper's expected hashes pointed at them."""
+    r = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte": r.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": r.integers(0, 10, 20, dtype=np.uint8),
+        "t10k-images-idx3-ubyte": r.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": r.integers(0, 10, 6, dtype=np.uint8),
+    }
+    hashes = {}
+    for i, (stem, array) in enumerate(arrays.items()):
+        raw = idx_bytes(array)
+        hashes[stem] = sha256(raw)
+        if i % 2:  # mix raw and gzipped files: both are accepted
+            (tmp_path / stem).write_bytes(raw)
+        else:
+            (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(raw))
+    monkeypatch.setattr(data, "IDX_SHA256", hashes)
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    return tmp_path, arrays
+
+
+def test_load_from_idx_folder_returns_the_files_content(tiny_idx_dir, capsys):
+    folder, arrays = tiny_idx_dir
+    (x_train, y_train), (x_test, y_test) = load_mnist(folder)
+    np.testing.assert_array_equal(x_train, arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y_train, arrays["train-labels-idx1-ubyte"])
+    np.testing.assert_array_equal(x_test, arrays["t10k-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
+    out = capsys.readouterr().out
+    assert "original IDX files" in out and "SHA-256 verified" in out
+    assert str(folder) not in out  # no machine-specific path in what notebooks print
+
+
+def test_env_var_is_used_when_no_folder_is_given(tiny_idx_dir, monkeypatch):
+    folder, arrays = tiny_idx_dir
+    monkeypatch.setenv(data.ENV_VAR, str(folder))
+    (_, y_train), _ = load_mnist(verbose=False)
+    np.testing.assert_array_equal(y_train, arrays["train-labels-idx1-ubyte"])
+
+
+def test_missing_file_names_file_and_remedy(tiny_idx_dir):
+    folder, _ = tiny_idx_dir
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(MnistDataError, match=r"t10k-labels-idx1-ubyte.*not found.*MNIST_DIR"):
+        load_mnist(folder, verbose=False)
+
+
+def test_truncated_gzip_is_a_clear_error(tiny_idx_dir):
+    folder, _ = tiny_idx_dir
+    gz = folder / "train-images-idx3-ubyte.gz"
+    gz.write_bytes(gz.read_bytes()[:-100])
+    with pytest.raises(MnistDataError, match=r"train-images-idx3-ubyte.gz.*truncated or corrupt"):
+        load_mnist(folder, verbose=False)
+
+
+def test_wrong_hash_is_a_clear_error(tiny_idx_dir):
+    folder, arrays = tiny_idx_dir
+    changed = arrays["t10k-images-idx3-ubyte"].copy()
+    changed[0, 0, 0] ^= 1  # one flipped bit
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(changed)))
+    with pytest.raises(MnistDataError, match=r"t10k-images-idx3-ubyte.gz: SHA-256 .* corrupt"):
+        load_mnist(folder, verbose=False)
+
+
+def test_truncated_raw_file_is_caught_by_header_check(tmp_path):
+    raw = idx_bytes(np.zeros((3, 4, 4), np.uint8))
+    path = tmp_path / "x-idx3-ubyte"
+    path.write_bytes(raw[:-5])
+    with pytest.raises(MnistDataError, match=r"announces shape \(3, 4, 4\)"):
+        read_idx(path)
+
+
+def test_not_an_idx_file(tmp_path):
+    path = tmp_path / "x-idx3-ubyte"
+    path.write_bytes(b"<html>404 not found</html>")
+    with pytest.raises(MnistDataError, match="bad magic"):
+        read_idx(path)
+
+
+def test_folder_that_does_not_exist_is_not_silently_replaced_by_a_download(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nope"))
+    with pytest.raises(MnistDataError, match="MNIST_DIR points to .* not a folder"):
+        resolve_source()
+
+
+def test_offline_keras_download_says_how_to_provide_the_data(monkeypatch):
+    import keras
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure on https://example.invalid/mnist.npz: None -- name resolution")
+
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(MnistDataError, match=r"downloading MNIST through Keras failed.*Set MNIST_DIR"):
+        load_mnist(verbose=False)
+
+
+def test_keras_download_is_verified_too(monkeypatch, mnist):
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = mnist
+    tampered = y_test.copy()
+    tampered[0] = (tampered[0] + 1) % 10
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x_train, y_train), (x_test, tampered)))
+    with pytest.raises(MnistDataError, match="t10k-labels-idx1-ubyte array does not match"):
+        load_mnist(verbose=False)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x_train, y_train), (x_test, y_test)))
+    (_, y), _ = load_mnist(verbose=False)
+    assert len(y) == 60000
+
+
+def test_full_mnist_shapes_dtypes_and_published_label_counts(mnist):
+    (x_train, y_train), (x_test, y_test) = mnist
+    assert x_train.shape == (60000, 28, 28) and x_train.dtype == np.uint8
+    assert x_test.shape == (10000, 28, 28) and x_test.dtype == np.uint8
+    assert y_train.shape == (60000,) and y_test.shape == (10000,)
+    assert np.bincount(y_train).tolist() == PUBLISHED_TRAIN_COUNTS
+    assert np.bincount(y_test).tolist() == PUBLISHED_TEST_COUNTS
+
+
+def test_loading_full_mnist_is_fast(mnist):
+    start = time.perf_counter()
+    load_mnist(verbose=False)
+    assert time.perf_counter() - start < 5.0
+
+
+# --- preprocess -----------------------------------------------------------------------------------
+
+def test_preprocess_range_shape_dtype():
+    x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    out = preprocess(x)
+    assert out.shape == (1, 2, 2, 1) and out.dtype == np.float32
+    np.testing.assert_allclose(out[0, :, :, 0], [[0.0, 1.0], [0.2, 0.4]])
+
+
+def test_preprocess_accepts_channel_axis_and_whole_number_floats():
+    x = np.arange(8, dtype=np.float64).reshape(2, 2, 2, 1)
+    np.testing.assert_allclose(preprocess(x), x / 255.0)
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.zeros((28, 28), np.uint8), ValueError, "shape"),
+        (np.zeros((2, 28, 28, 3), np.uint8), ValueError, "shape"),
+        (np.full((1, 2, 2), np.nan), ValueError, "NaN"),
+        (np.full((1, 2, 2), np.inf), ValueError, "NaN or infinite"),
+        (np.full((1, 2, 2), 0.5), ValueError, "already scaled"),
+        (np.full((1, 2, 2), 300), ValueError, "0..255"),
+        (np.full((1, 2, 2), -1), ValueError, "0..255"),
+        (np.zeros((1, 2, 2), bool), TypeError, "dtype bool"),
+        (np.array([["a"]]), TypeError, "numeric"),
+    ],
+)
+def test_preprocess_refuses_bad_input(bad, error, message):
+    with pytest.raises(error, match=message):
+        preprocess(bad)
+
+
+# --- split ----------------------------------------------------------------------------------------
+
+def test_split_matches_the_article_on_full_mnist(mnist):
+    (x, y), (x_test, _) = mnist
+    (x_train, y_train), (x_val, y_val) = split_validation(x, y)
+    assert (len(x_train), len(x_val), len(x_test)) == (48000, 12000, 10000)
+    np.testing.assert_array_equal(x_val, x[:12000])  # first 20 % → validation
+    np.testing.assert_array_equal(y_train, y[12000:])
+
+
+@pytest.mark.parametrize("fraction", [0, 1, -0.1, 1.5, True, "0.2"])
+def test_split_refuses_bad_fraction(fraction):
+    with pytest.raises(ValueError, match="fraction"):
+        split_validation(np.zeros((10, 2)), np.arange(10), fraction=fraction)
+
+
+def test_split_refuses_mismatched_and_empty():
+    with pytest.raises(ValueError, match="same length"):
+        split_validation(np.zeros((10, 2)), np.arange(9))
+    with pytest.raises(ValueError, match="empty"):
+        split_validation(np.zeros((0, 2)), np.arange(0))
+    with pytest.raises(ValueError, match="empty training or validation"):
+        split_validation(np.zeros((2, 2)), np.arange(2), fraction=0.1)

@@ -1,0 +1,48 @@
+"""The small support modules: quiet TensorFlow import, atomic artifacts, seeding."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers._quiet import filter_noise
+from helpers.artifacts import atomic_path, load_json, save_json
+from helpers.repro import set_seed
+
+
+def test_filter_noise_drops_only_known_info_lines():
+    text = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1.1 1 port.cc:153] oneDNN custom operations are on. You may see ...\n"
+        "I0000 00:00:1.2 1 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.\n"
+        "E0000 something genuinely broken\n"
+    )
+    assert filter_noise(text) == "E0000 something genuinely broken\n"
+
+
+def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "history.json"
+    save_json({"loss": [1.0]}, target)
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text('{"loss": [')  # half-written ...
+            raise RuntimeError("interrupted")  # ... and then the run dies
+    assert json.loads(target.read_text()) == {"loss": [1.0]}
+    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]
+
+
+def test_load_json_names_the_producer_when_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="history.json not found.*Run notebook 08 first"):
+        load_json(tmp_path / "history.json", produced_by="notebook 08")
+
+
+def test_set_seed_returns_a_seeded_generator_and_refuses_bad_seeds():
+    a = set_seed(5).integers(0, 1000, 5)
+    b = set_seed(5).integers(0, 1000, 5)
+    np.testing.assert_array_equal(a, b)
+    first = (set_seed(9), np.random.rand())[1]
+    second = (set_seed(9), np.random.rand())[1]
+    assert first == second
+    for bad in (-1, 1.5, "1", True):
+        with pytest.raises(ValueError, match="seed"):
+            set_seed(bad)
