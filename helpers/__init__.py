@@ -9,6 +9,7 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``
 - :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
 - :mod:`helpers.artifacts` — atomic writes of models, histories and figures into the build folder
+- :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught)
 
 Importing ``helpers`` imports TensorFlow quietly: TensorFlow's C++ start-up chatter (oneDNN notices,
 "could not find cuda drivers") is informational, would land in every notebook's stderr, and says nothing
@@ -19,5 +20,5 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-__all__ = ["artifacts", "data", "losses", "models", "pairs", "plots", "repro"]
+__all__ = ["artifacts", "data", "losses", "models", "notebook", "pairs", "plots", "repro"]
 __version__ = "0.1.0"

@@ -1,0 +1,65 @@
+# Contrastive learning course — `make help` lists the targets.
+#
+# Variables you may override:  make run EPOCHS=1 SEED=7   make setup PYTHON=python3.11
+PYTHON ?= python3
+VENV   ?= .venv
+BUILD  ?= build
+BIN    := $(VENV)/bin
+
+# Notebook parameters passed to papermill only when set (otherwise each notebook's own defaults apply).
+PARAMS := $(if $(EPOCHS),-p EPOCHS $(EPOCHS)) $(if $(SEED),-p SEED $(SEED)) \
+          $(if $(BATCH_SIZE),-p BATCH_SIZE $(BATCH_SIZE)) $(if $(ONLY),--only $(ONLY))
+
+# Offline machines keep a verified copy of MNIST beside the project; use it when it is there.
+SHARED_MNIST := $(abspath ../shared/data/mnist)
+ifneq ($(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte*),)
+export MNIST_DIR ?= $(SHARED_MNIST)
+endif
+
+NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=1800 --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.DEFAULT_GOAL := help
+.PHONY: help all setup run refresh test test-fast bench lab clean distclean
+
+help:  ## show this help
+	@echo "Contrastive learning course"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "Overridable: PYTHON=$(PYTHON) VENV=$(VENV) EPOCHS SEED BATCH_SIZE ONLY (e.g. make run EPOCHS=1 ONLY="08 09")"
+
+all: setup run  ## set up everything and run the whole series (a fresh machine's first command)
+
+setup: $(VENV)/.installed  ## create the virtual environment, install dependencies and the Jupyter kernel
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed: make setup PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --editable '.[course]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (contrastive course)" >/dev/null
+	@touch $@
+	@echo "Environment ready in $(VENV)/"
+
+run: setup  ## execute all notebooks headless (papermill) into build/executed/, in order
+	$(BIN)/python scripts/run_notebooks.py --output-dir $(BUILD)/executed $(PARAMS)
+
+refresh: setup  ## re-execute the committed notebooks in place (their outputs become this run's)
+	$(BIN)/python scripts/run_notebooks.py --in-place $(if $(ONLY),--only $(ONLY))
+
+test: setup  ## unit tests, doctests, and every notebook re-executed and compared by nbval
+	$(BIN)/python -m pytest tests --doctest-modules helpers notebooks $(NBVAL_OPTS)
+
+test-fast: setup  ## unit tests and doctests only (no notebooks)
+	$(BIN)/python -m pytest tests --doctest-modules helpers
+
+bench: setup  ## benchmarks (not tests): pair generation vs the article's loop
+	$(BIN)/python benchmarks/bench_pairs.py --json $(BUILD)/bench/pairs.json
+
+lab: setup  ## open the series in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+clean:  ## remove build outputs (models, histories, figures, executed notebooks)
+	rm -rf $(BUILD) .pytest_cache
+
+distclean: clean  ## also remove the virtual environment
+	rm -rf $(VENV)

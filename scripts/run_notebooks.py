@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Execute the numbered notebooks headless with papermill, in order, stopping at the first failure.
+
+    python scripts/run_notebooks.py                       # executed copies → build/executed/
+    python scripts/run_notebooks.py -p EPOCHS 1           # override a parameter where a notebook has it
+    python scripts/run_notebooks.py --only 08 09          # a subset, by number prefix
+    python scripts/run_notebooks.py --in-place            # refresh the committed notebooks' outputs
+
+Parameters are passed only to notebooks whose ``parameters`` cell declares them; a name that no notebook
+declares is an error (a typo would otherwise be silently ignored). ``--in-place`` takes no parameters:
+committed notebooks always show a run with their own defaults. Each refreshed notebook is written only
+after it ran to the end, with papermill's metadata stripped, so a failed refresh never leaves a
+half-executed notebook behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def parse_value(text: str):
+    """'5' → 5, '0.1' → 0.1, 'true' → True, 'null' → None, anything else stays a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def strip_metadata(nb) -> None:
+    """Remove run-specific metadata (papermill's, per-cell timings); keep tags and outputs."""
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.get("cell_type") == "code":
+            cell.metadata.pop("collapsed", None)
+
+
+def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
+    if not only:
+        return notebooks
+    chosen = [nb for nb in notebooks if any(nb.name.startswith(prefix) for prefix in only)]
+    if not chosen:
+        raise SystemExit(f"error: --only {' '.join(only)} matches none of {[nb.name for nb in notebooks]}")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    parser.add_argument("--output-dir", type=Path, default=ROOT / "build" / "executed")
+    parser.add_argument("--in-place", action="store_true", help="refresh the committed notebooks' outputs")
+    parser.add_argument("--only", nargs="+", metavar="PREFIX", help="run only notebooks starting with these")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+
+    import nbformat
+    import papermill as pm
+
+    notebooks = select(sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), args.only)
+    if not notebooks:
+        print(f"error: no numbered notebooks found in {NOTEBOOKS.relative_to(ROOT)}/", file=sys.stderr)
+        return 2
+    if args.in_place and args.parameter:
+        print("error: --in-place refreshes the committed notebooks with their own defaults; "
+              "drop the -p options (or run without --in-place)", file=sys.stderr)
+        return 2
+
+    overrides = {name: parse_value(value) for name, value in args.parameter}
+    declared = {nb: set(pm.inspect_notebook(str(nb))) for nb in notebooks}
+    unknown = set(overrides) - set().union(*declared.values())
+    if unknown:
+        print(f"error: no notebook has a parameter named {sorted(unknown)}; "
+              f"known: {sorted(set().union(*declared.values()))}", file=sys.stderr)
+        return 2
+
+    if not args.in_place:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+    timings: list[tuple[str, float]] = []
+    for number, nb in enumerate(notebooks, start=1):
+        params = {k: v for k, v in overrides.items() if k in declared[nb]}
+        shown = " ".join(f"{k}={v!r}" for k, v in params.items())
+        print(f"[{number}/{len(notebooks)}] {nb.name} {shown}".rstrip(), flush=True)
+        if args.in_place:
+            fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=nb.parent, prefix=f".{nb.stem}.")
+            os.close(fd)
+            output = Path(tmp)
+        else:
+            output = args.output_dir / nb.name
+        start = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(nb), str(output), parameters=params, kernel_name="python3", cwd=str(nb.parent),
+                progress_bar=True, request_save_on_cell_execute=True, execution_timeout=args.timeout,
+            )
+        except pm.PapermillExecutionError as exc:
+            print(f"\nFAILED: notebooks/{nb.name}, cell {exc.cell_index} (execution count {exc.exec_count}): "
+                  f"{exc.ename}: {exc.evalue}", file=sys.stderr)
+            where = "kept nothing (the committed notebook is unchanged)" if args.in_place else f"see {output}"
+            print(f"        {where}", file=sys.stderr)
+            if args.in_place:
+                output.unlink(missing_ok=True)
+            return 1
+        except BaseException:
+            if args.in_place:
+                output.unlink(missing_ok=True)
+            raise
+        elapsed = time.perf_counter() - start
+        timings.append((nb.name, elapsed))
+        if args.in_place:
+            executed = nbformat.read(output, as_version=4)
+            strip_metadata(executed)
+            nbformat.write(executed, output)
+            os.replace(output, nb)
+
+    width = max(len(name) for name, _ in timings)
+    print("\nnotebook".ljust(width + 1) + "   seconds")
+    for name, elapsed in timings:
+        print(f"{name.ljust(width)}  {elapsed:8.1f}")
+    print(f"{'total'.ljust(width)}  {sum(t for _, t in timings):8.1f}")
+    if not args.in_place:
+        (args.output_dir / "timings.json").write_text(json.dumps(dict(timings), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

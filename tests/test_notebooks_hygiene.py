@@ -1,0 +1,71 @@
+"""The committed notebooks are what learners read on the web and what nbval compares: check them."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LOCAL_PATH = re.compile(r"(/root/|/home/[a-z_][a-z0-9_-]*/|/tmp/[A-Za-z0-9_.-]+/|/Users/[^/\"]+/|[A-Z]:\\\\Users\\\\)")
+ARTICLE_STEPS = 9
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_one_notebook_per_article_step_numbered_in_order():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers[:ARTICLE_STEPS] == list(range(1, ARTICLE_STEPS + 1))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_hygiene(path):
+    nb = load(path)
+    cells = [c for c in code_cells(nb) if "".join(c["source"]).strip()]
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), "not executed top to bottom on a fresh kernel"
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert "papermill" not in nb["metadata"]
+    tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1, "exactly one papermill 'parameters' cell"
+    assert "injected-parameters" not in json.dumps(nb)
+    for i, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        assert "papermill" not in cell["metadata"] and "execution" not in cell["metadata"]
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error", f"cell {i} has an error output"
+            text = json.dumps(out)
+            match = LOCAL_PATH.search(text)
+            assert not match, f"cell {i} shows a local path {match.group(0)!r}"
+            if out.get("name") == "stderr":
+                assert "NBVAL_IGNORE_OUTPUT" in source, f"cell {i} writes to stderr in a compared cell"
+    assert any(c["outputs"] for c in cells), "committed without outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_anatomy(path):
+    nb = load(path)
+    first = "".join(nb["cells"][0]["source"])
+    assert first.startswith(f"# {path.name[:2]} · "), "title with the notebook's number"
+    assert "You will learn" in first
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "## Summary" in text
+    code = "\n".join("".join(c["source"]) for c in code_cells(nb))
+    assert "import helpers" in code, "notebooks share code through helpers"
+    assert "def " not in code.replace("# def", ""), "functions belong in helpers, not in notebooks"
+
+
+def test_every_ignored_cell_is_followed_by_a_compared_check_in_training_notebooks():
+    for name in ("08_training.ipynb", "09_results.ipynb"):
+        cells = code_cells(load(ROOT / "notebooks" / name))
+        for i, cell in enumerate(cells):
+            if "NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]):
+                later = "".join("".join(c["source"]) for c in cells[i + 1:])
+                assert "assert" in later, f"{name}: ignored cell {i} is never checked afterwards"

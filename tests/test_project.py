@@ -1,0 +1,83 @@
+"""Project wiring: one dependency list, the README's commands, CI calling the README's test command."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import run_notebooks  # noqa: E402
+
+
+def test_environment_yml_installs_the_pyproject_dependencies_not_a_second_list():
+    env = (ROOT / "environment.yml").read_text()
+    assert "python=3.11" in env
+    assert re.search(r"^\s*- -e \.\[course\]\s*$", env, re.M)
+    pip_lines = env.split("- pip:")[1].strip().splitlines()
+    assert [line.strip() for line in pip_lines if line.strip().startswith("-")] == ["- -e .[course]"]
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Two commands.*?```bash\n(.*?)```", readme, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make all", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test\b", ci, re.M)
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("help", "setup", "run", "test", "lab", "clean", "all", "refresh"):
+        assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def test_parse_value():
+    assert run_notebooks.parse_value("5") == 5
+    assert run_notebooks.parse_value("0.5") == 0.5
+    assert run_notebooks.parse_value("null") is None
+    assert run_notebooks.parse_value("fashion") == "fashion"
+
+
+def run_script(*args):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_runner_refuses_an_unknown_parameter_before_running_anything(tmp_path):
+    result = run_script("-p", "EPOCH", "1", "--output-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "no notebook has a parameter named ['EPOCH']" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_runner_refuses_parameters_for_in_place_refresh():
+    result = run_script("--in-place", "-p", "EPOCHS", "1")
+    assert result.returncode == 2 and "--in-place" in result.stderr
+
+
+def test_runner_refuses_an_unknown_subset():
+    result = run_script("--only", "99")
+    assert result.returncode != 0 and "matches none" in result.stderr
+
+
+def test_strip_metadata_removes_run_noise_and_keeps_tags():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["papermill"] = {"duration": 1.0}
+    nb.cells[0].metadata.update({"papermill": {"status": "completed"}, "execution": {"a": 1}, "tags": ["parameters"]})
+    run_notebooks.strip_metadata(nb)
+    assert "papermill" not in nb.metadata and nb.metadata["kernelspec"]["name"] == "python3"
+    assert dict(nb.cells[0].metadata) == {"tags": ["parameters"]}
+
+
+@pytest.mark.parametrize("name", ["EPOCHS", "BATCH_SIZE", "SEED"])
+def test_make_parameters_reach_a_notebook(name):
+    import papermill
+
+    declared = set()
+    for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
+        declared |= set(papermill.inspect_notebook(str(nb)))
+    assert name in declared
