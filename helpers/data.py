@@ -99,8 +99,7 @@ def _decode_idx(data: bytes, name: str) -> np.ndarray:
 def read_idx(path: str | os.PathLike, expected_sha256: str | None = None) -> np.ndarray:
     """Read one IDX file (``.gz`` or raw) into a uint8 array, verifying its decoded bytes if asked.
 
-    >>> read_idx("train-labels-idx1-ubyte.gz").shape      # doctest: +SKIP
-    (60000,)
+    Example: ``read_idx("mnist/train-labels-idx1-ubyte.gz").shape == (60000,)``.
     """
     path = Path(path)
     try:
@@ -170,8 +169,8 @@ def load_mnist(
 
     Raises :class:`MnistDataError` for a missing, truncated or corrupt file, or an impossible download.
 
-    >>> (x_train, y_train), (x_test, y_test) = load_mnist()    # doctest: +SKIP
-    MNIST source: original IDX files in 'mnist/' (via MNIST_DIR or data_dir), SHA-256 verified
+    Example: ``(x_train, y_train), (x_test, y_test) = load_mnist()`` prints, with ``MNIST_DIR`` set,
+    ``MNIST source: original IDX files in 'mnist/' (via MNIST_DIR or data_dir), SHA-256 verified``.
     """
     source = resolve_source(data_dir)
     if source.kind == "idx":

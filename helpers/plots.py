@@ -51,7 +51,7 @@ def display_pairs(
         ax.axis("off")
         if k >= n:
             continue
-        gap = np.ones((pairs.shape[2], 2), dtype=float) * pairs.max()
+        gap = np.zeros((pairs.shape[2], 4), dtype=float)  # blank paper between the two digits
         ax.imshow(np.hstack([pairs[k, 0], gap, pairs[k, 1]]), cmap="gray_r")
         text = "similar" if labels[k] >= 0.5 else "different"
         color = "black"
@@ -95,7 +95,7 @@ def plot_loss_vs_distance(margin: float = 1.0, max_distance: float = 2.0) -> Fig
         loss = np.asarray(contrastive_loss(np.full_like(d, y), d, margin=margin))
         ax.plot(d, loss, style, label=label)
     ax.axvline(margin, color="gray", lw=0.8, ls=":")
-    ax.text(margin, ax.get_ylim()[1] * 0.9, f" margin m = {margin:g}", color="gray")
+    ax.text(margin, ax.get_ylim()[1] * 0.3, f" margin m = {margin:g}", color="gray")
     ax.set(title="Contrastive loss vs distance", xlabel="distance d between the two embeddings", ylabel="loss")
     ax.grid(alpha=0.3)
     ax.legend()

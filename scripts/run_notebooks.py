@@ -35,6 +35,26 @@ def parse_value(text: str):
         return text
 
 
+# What the Makefile's overridable parameters must be: checked before any notebook runs, so that a typo
+# such as EPOCHS=0 fails in a second with the cause, not minutes later inside notebook 08.
+CONSTRAINTS = {
+    "EPOCHS": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number >= 1"),
+    "BATCH_SIZE": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number >= 1"),
+    "SEED": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
+}
+
+
+def check_parameters(overrides: dict) -> list[str]:
+    """One message per parameter value that cannot work (empty list: all fine)."""
+    problems = []
+    for name, value in overrides.items():
+        if name in CONSTRAINTS:
+            ok, expected = CONSTRAINTS[name]
+            if not ok(value):
+                problems.append(f"{name}={value!r}: expected {expected} (e.g. make run {name}=5)")
+    return problems
+
+
 def strip_metadata(nb) -> None:
     """Remove run-specific metadata (papermill's, per-cell timings); keep tags and outputs."""
     nb.metadata.pop("papermill", None)
@@ -78,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     overrides = {name: parse_value(value) for name, value in args.parameter}
+    problems = check_parameters(overrides)
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     declared = {nb: set(pm.inspect_notebook(str(nb))) for nb in notebooks}
     unknown = set(overrides) - set().union(*declared.values())
     if unknown:
@@ -86,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     if not args.in_place:
-        args.output_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            args.output_dir.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=args.output_dir).close()
+        except OSError as exc:
+            print(f"error: cannot write to {args.output_dir} ({exc.strerror}); choose another folder with "
+                  "make run BUILD=... or fix its permissions", file=sys.stderr)
+            return 2
     timings: list[tuple[str, float]] = []
     for number, nb in enumerate(notebooks, start=1):
         params = {k: v for k, v in overrides.items() if k in declared[nb]}

@@ -81,3 +81,25 @@ def test_make_parameters_reach_a_notebook(name):
     for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
         declared |= set(papermill.inspect_notebook(str(nb)))
     assert name in declared
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "EPOCHS", "0"], "EPOCHS=0: expected a whole number >= 1"),
+    (["-p", "EPOCHS", "-3"], "EPOCHS=-3: expected a whole number >= 1"),
+    (["-p", "BATCH_SIZE", "0"], "BATCH_SIZE=0: expected a whole number >= 1"),
+    (["-p", "EPOCHS", "2.5"], "EPOCHS=2.5"),
+    (["-p", "SEED", "abc"], "SEED='abc'"),
+])
+def test_runner_refuses_impossible_parameters_before_running_anything(tmp_path, args, message):
+    result = run_script(*args, "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_runner_refuses_an_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_script("--output-dir", str(blocker / "executed"))
+    assert result.returncode == 2 and "cannot write to" in result.stderr
+    assert blocker.read_text() == "not a folder"
