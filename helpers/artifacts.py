@@ -21,24 +21,60 @@ def _umask() -> int:
     return mask
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an exception so that clean-up code runs (as it does for Ctrl-C's SIGINT)."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(f"terminated by signal {signum}")
+
+
+@contextmanager
+def sigterm_as_exception() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` instead of killing the process outright.
+
+    Only possible in the main thread (elsewhere the block runs unchanged). SIGKILL cannot be caught; what
+    it leaves behind is an invisible temporary file, removed by the next write of the same target.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _temporaries_of(target: Path) -> list[Path]:
+    return list(target.parent.glob(f".{target.stem}.*.tmp{target.suffix}"))
+
+
 @contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target`` (same suffix); rename it onto ``target`` on success.
 
-    On an exception the temporary file is removed and ``target`` is left untouched.
+    On an exception — Ctrl-C and SIGTERM included — the temporary file is removed and ``target`` is left
+    untouched. Leftover temporaries of the same target (from a process killed with SIGKILL) are removed
+    first; they are hidden dot-files and never mistaken for the artifact itself.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+    for stale in _temporaries_of(target):
+        stale.unlink(missing_ok=True)
+    with sigterm_as_exception():
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            yield tmp_path
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
+            os.replace(tmp_path, target)
+        finally:
+            tmp_path.unlink(missing_ok=True)
 
 
 def save_json(data: Any, path: str | os.PathLike) -> Path:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT))
 
 
 def parse_value(text: str):
@@ -53,6 +54,18 @@ def check_parameters(overrides: dict) -> list[str]:
             if not ok(value):
                 problems.append(f"{name}={value!r}: expected {expected} (e.g. make run {name}=5)")
     return problems
+
+
+def check_data() -> str | None:
+    """Load and verify MNIST once before any notebook runs: a missing or corrupt file stops the series
+    with its one-line cause and remedy, before anything in the build folder is touched."""
+    from helpers.data import MnistDataError, load_mnist
+
+    try:
+        load_mnist(verbose=False)
+    except MnistDataError as exc:
+        return f"MNIST: {exc}"
+    return None
 
 
 def strip_metadata(nb) -> None:
@@ -85,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     args = parser.parse_args(argv)
 
-    import nbformat
     import papermill as pm
 
     notebooks = select(sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), args.only)
@@ -109,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no notebook has a parameter named {sorted(unknown)}; "
               f"known: {sorted(set().union(*declared.values()))}", file=sys.stderr)
         return 2
+    message = check_data()
+    if message:
+        print(f"error: {message}", file=sys.stderr)
+        return 2
 
     if not args.in_place:
         try:
@@ -118,6 +134,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: cannot write to {args.output_dir} ({exc.strerror}); choose another folder with "
                   "make run BUILD=... or fix its permissions", file=sys.stderr)
             return 2
+    from helpers.artifacts import sigterm_as_exception
+
+    with sigterm_as_exception():  # SIGTERM cleans up like Ctrl-C: no half-refreshed notebook is left
+        return execute(notebooks, overrides, declared, args)
+
+
+def execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace) -> int:
+    import nbformat
+    import papermill as pm
+
     timings: list[tuple[str, float]] = []
     for number, nb in enumerate(notebooks, start=1):
         params = {k: v for k, v in overrides.items() if k in declared[nb]}

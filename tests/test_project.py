@@ -103,3 +103,20 @@ def test_runner_refuses_an_unwritable_output_folder(tmp_path):
     result = run_script("--output-dir", str(blocker / "executed"))
     assert result.returncode == 2 and "cannot write to" in result.stderr
     assert blocker.read_text() == "not a folder"
+
+
+def test_runner_checks_the_data_before_touching_the_build_folder(tmp_path):
+    import os
+
+    data = tmp_path / "mnist"
+    data.mkdir()
+    (data / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00 truncated")
+    out = tmp_path / "build" / "executed"
+    env = {**os.environ, "MNIST_DIR": str(data)}
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--output-dir", str(out)],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "error: MNIST: train-images-idx3-ubyte.gz: cannot decompress" in lines[0]
+    assert "Replace it with a fresh copy" in lines[0]
+    assert not (tmp_path / "build").exists()
