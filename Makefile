@@ -52,8 +52,9 @@ test: setup  ## unit tests, doctests, and every notebook re-executed and compare
 test-fast: setup  ## unit tests and doctests only (no notebooks)
 	$(BIN)/python -m pytest tests --doctest-modules helpers
 
-bench: setup  ## benchmarks (not tests): pair generation vs the article's loop
+bench: setup  ## benchmarks (not tests): pair generation, training memory/throughput; JSON in build/bench/
 	$(BIN)/python benchmarks/bench_pairs.py --json $(BUILD)/bench/pairs.json
+	$(BIN)/python benchmarks/bench_training.py --json $(BUILD)/bench/training.json
 
 lab: setup  ## open the series in JupyterLab
 	$(BIN)/jupyter lab notebooks/
