@@ -96,13 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-place", action="store_true", help="refresh the committed notebooks' outputs")
     parser.add_argument("--only", nargs="+", metavar="PREFIX", help="run only notebooks starting with these")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     import papermill as pm
 
-    notebooks = select(sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), args.only)
+    notebooks = select(sorted(args.notebooks_dir.glob("[0-9][0-9]_*.ipynb")), args.only)
     if not notebooks:
-        print(f"error: no numbered notebooks found in {NOTEBOOKS.relative_to(ROOT)}/", file=sys.stderr)
+        print(f"error: no numbered notebooks found in {args.notebooks_dir}/", file=sys.stderr)
         return 2
     if args.in_place and args.parameter:
         print("error: --in-place refreshes the committed notebooks with their own defaults; "
@@ -162,7 +163,7 @@ def execute(notebooks: list[Path], overrides: dict, declared: dict, args: argpar
                 progress_bar=True, request_save_on_cell_execute=True, execution_timeout=args.timeout,
             )
         except pm.PapermillExecutionError as exc:
-            print(f"\nFAILED: notebooks/{nb.name}, cell {exc.cell_index} (execution count {exc.exec_count}): "
+            print(f"\nFAILED: {nb.parent.name}/{nb.name}, cell {exc.cell_index} (execution count {exc.exec_count}): "
                   f"{exc.ename}: {exc.evalue}", file=sys.stderr)
             where = "kept nothing (the committed notebook is unchanged)" if args.in_place else f"see {output}"
             print(f"        {where}", file=sys.stderr)

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,38 @@ def test_sigkill_leftover_is_hidden_and_removed_by_the_next_write(tmp_path):
     save_json({"loss": [0.2]}, target)  # the next run writes the artifact again ...
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json"]  # ... and the leftover is gone
     assert json.loads(target.read_text()) == {"loss": [0.2]}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, signum):
+    """`make refresh` stopped half-way (Ctrl-C, or a CI job's SIGTERM) changes no notebook."""
+    import nbformat
+
+    book = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("STEPS = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('STARTED', flush=True)\nimport time\ntime.sleep(60)"),
+    ])
+    book.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    path = tmp_path / "01_slow.ipynb"
+    nbformat.write(book, path)
+    before = path.read_bytes()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--in-place",
+                             "--notebooks-dir", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until the kernel runs the slow cell
+            partial = [p for p in tmp_path.iterdir() if p.name.startswith(".01_slow.")]
+            if partial and "STARTED" in partial[0].read_text():
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the notebook never started")
+        proc.send_signal(signum)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["01_slow.ipynb"]
