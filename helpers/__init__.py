@@ -7,6 +7,7 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.losses`    — ``euclidean_distance``, ``contrastive_loss``, ``accuracy``
 - :mod:`helpers.models`    — ``siamese_twin``, ``siamese_network``, ``compile_siamese``
 - :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``
+- :mod:`helpers.evaluation` — pair accuracy, ROC/AUC, validation-chosen threshold, k-NN and few-shot
 - :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
 - :mod:`helpers.artifacts` — atomic writes of models, histories and figures into the build folder
 - :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught)
@@ -20,5 +21,5 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-__all__ = ["artifacts", "data", "losses", "models", "notebook", "pairs", "plots", "repro"]
+__all__ = ["artifacts", "data", "evaluation", "losses", "models", "notebook", "pairs", "plots", "repro"]
 __version__ = "0.1.0"

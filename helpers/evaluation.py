@@ -1,0 +1,122 @@
+"""Evaluating a Siamese model honestly: pair metrics, a threshold chosen on validation data, and what the
+embeddings are worth for classification (k-nearest neighbours, few-shot).
+
+Distances are "small = similar"; scikit-learn's ROC functions expect "large = positive", so scores here are
+``-distance``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers._checks import as_array, check_labels, check_not_empty, check_same_length
+
+
+def _distances_and_labels(distances: object, pair_labels: object) -> tuple[np.ndarray, np.ndarray]:
+    d = as_array(distances, "distances").reshape(-1).astype(np.float64)
+    y = as_array(pair_labels, "pair_labels").reshape(-1)
+    check_same_length(d, y, "distances", "pair_labels")
+    check_not_empty(d, "distances")
+    if not np.isfinite(d).all():
+        raise ValueError("distances: contains NaN or infinite values")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("pair_labels: expected 0 (different) or 1 (similar) only")
+    return d, y.astype(np.int64)
+
+
+def pair_accuracy(distances: object, pair_labels: object, threshold: float = 0.5) -> float:
+    """Fraction of pairs judged right when "similar" means ``distance < threshold``.
+
+    >>> pair_accuracy([0.1, 0.9, 0.4], [1, 0, 0])
+    0.6666666666666666
+    """
+    d, y = _distances_and_labels(distances, pair_labels)
+    return float(np.mean((d < threshold) == (y == 1)))
+
+
+def roc(distances: object, pair_labels: object) -> tuple[np.ndarray, np.ndarray, float]:
+    """ROC curve of "similar" vs "different" pairs: ``(false_positive_rate, true_positive_rate, auc)``."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    d, y = _distances_and_labels(distances, pair_labels)
+    if len(np.unique(y)) < 2:
+        raise ValueError("pair_labels: the ROC curve needs both similar and different pairs")
+    fpr, tpr, _ = roc_curve(y, -d)
+    return fpr, tpr, float(roc_auc_score(y, -d))
+
+
+def best_threshold(distances: object, pair_labels: object) -> float:
+    """The distance threshold with the highest accuracy on these pairs — pass *validation* pairs, never test.
+
+    Candidates are midpoints between consecutive sorted distances (and the ends), so the result does not
+    sit on any one pair's distance.
+
+    >>> best_threshold([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])
+    0.5
+    """
+    d, y = _distances_and_labels(distances, pair_labels)
+    order = np.argsort(d, kind="stable")
+    d_sorted, y_sorted = d[order], y[order]
+    # Predicting "similar" for the first k sorted pairs: correct = similar among them + different after.
+    similar_before = np.concatenate([[0], np.cumsum(y_sorted)])
+    different_after = (len(y) - y.sum()) - np.concatenate([[0], np.cumsum(1 - y_sorted)])
+    correct = similar_before + different_after
+    # A cut between two equal distances is impossible: "d < threshold" cannot separate them.
+    tied = np.concatenate([[False], d_sorted[1:] == d_sorted[:-1], [False]])
+    correct = np.where(tied, -1, correct)
+    k = int(np.argmax(correct))
+    if k == 0:
+        return float(d_sorted[0] - 1e-6)
+    if k == len(d):
+        return float(d_sorted[-1] + 1e-6)
+    return float((d_sorted[k - 1] + d_sorted[k]) / 2)
+
+
+def knn_accuracy(train_embeddings: object, train_labels: object, test_embeddings: object, test_labels: object,
+                 k: int = 1) -> float:
+    """Classification accuracy of k-nearest neighbours (Euclidean) in the embedding space."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    x_train = as_array(train_embeddings, "train_embeddings")
+    x_test = as_array(test_embeddings, "test_embeddings")
+    y_train = check_labels(train_labels, "train_labels")
+    y_test = check_labels(test_labels, "test_labels")
+    check_same_length(x_train, y_train, "train_embeddings", "train_labels")
+    check_same_length(x_test, y_test, "test_embeddings", "test_labels")
+    check_not_empty(x_train, "train_embeddings")
+    check_not_empty(x_test, "test_embeddings")
+    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
+        raise ValueError(f"embeddings: expected (N, D) arrays of one width, got {x_train.shape} and {x_test.shape}")
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(x_train):
+        raise ValueError(f"k: expected a whole number from 1 to {len(x_train)}, got {k!r}")
+    model = KNeighborsClassifier(n_neighbors=int(k)).fit(x_train, y_train)
+    return float(np.mean(model.predict(x_test) == y_test))
+
+
+@dataclass(frozen=True)
+class FewShotResult:
+    shots: int
+    mean: float
+    std: float
+    draws: int
+
+
+def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embeddings: object,
+                      test_labels: object, shots: int, rng: np.random.Generator | int, draws: int = 10) -> FewShotResult:
+    """1-NN accuracy when only ``shots`` labelled examples per class are known, over ``draws`` seeded draws."""
+    y_train = check_labels(train_labels, "train_labels")
+    x_train = as_array(train_embeddings, "train_embeddings")
+    check_same_length(x_train, y_train, "train_embeddings", "train_labels")
+    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    classes, counts = np.unique(y_train, return_counts=True)
+    if not isinstance(shots, (int, np.integer)) or shots < 1 or shots > counts.min():
+        raise ValueError(f"shots: expected a whole number from 1 to {counts.min()} (smallest class), got {shots!r}")
+    if draws < 1:
+        raise ValueError(f"draws: expected at least 1, got {draws}")
+    scores = []
+    for _ in range(draws):
+        chosen = np.concatenate([rng.choice(np.flatnonzero(y_train == c), size=shots, replace=False) for c in classes])
+        scores.append(knn_accuracy(x_train[chosen], y_train[chosen], test_embeddings, test_labels, k=1))
+    return FewShotResult(int(shots), float(np.mean(scores)), float(np.std(scores)), int(draws))
