@@ -77,6 +77,15 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink(missing_ok=True)
 
 
+def _existing(path: str | os.PathLike, produced_by: str | None) -> Path:
+    """``path`` if it is a file; otherwise an error naming what produces it (no local path in the text)."""
+    path = Path(path)
+    if not path.is_file():
+        hint = f" Run {produced_by} first." if produced_by else ""
+        raise FileNotFoundError(f"{path.name} not found in '{path.parent.name}/'.{hint}")
+    return path
+
+
 def save_json(data: Any, path: str | os.PathLike) -> Path:
     """Write ``data`` as indented JSON, atomically. Returns the path."""
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
@@ -87,11 +96,7 @@ def save_json(data: Any, path: str | os.PathLike) -> Path:
 
 def load_json(path: str | os.PathLike, *, produced_by: str | None = None) -> Any:
     """Read JSON written by :func:`save_json`; a missing file names what produces it."""
-    path = Path(path)
-    if not path.is_file():
-        hint = f" Run {produced_by} first." if produced_by else ""
-        raise FileNotFoundError(f"{path.name} not found in '{path.parent.name}/'.{hint}")
-    return json.loads(path.read_text())
+    return json.loads(_existing(path, produced_by).read_text())
 
 
 def save_model(model, path: str | os.PathLike) -> Path:
@@ -111,11 +116,7 @@ def load_model(path: str | os.PathLike, *, produced_by: str | None = None):
     import helpers.losses  # noqa: F401  (registers the custom objects)
     import helpers.models  # noqa: F401
 
-    path = Path(path)
-    if not path.is_file():
-        hint = f" Run {produced_by} first." if produced_by else ""
-        raise FileNotFoundError(f"{path.name} not found in '{path.parent.name}/'.{hint}")
-    return keras.models.load_model(path)
+    return keras.models.load_model(_existing(path, produced_by))
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:

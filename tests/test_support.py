@@ -46,3 +46,10 @@ def test_set_seed_returns_a_seeded_generator_and_refuses_bad_seeds():
     for bad in (-1, 1.5, "1", True):
         with pytest.raises(ValueError, match="seed"):
             set_seed(bad)
+
+
+def test_load_model_names_the_producer_when_missing(tmp_path):
+    from helpers.artifacts import load_model
+
+    with pytest.raises(FileNotFoundError, match="siamese_article.keras not found.*Run notebook 08_training"):
+        load_model(tmp_path / "siamese_article.keras", produced_by="notebook 08_training.ipynb")
