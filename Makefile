@@ -8,7 +8,8 @@ BIN    := $(VENV)/bin
 
 # Notebook parameters passed to papermill only when set (otherwise each notebook's own defaults apply).
 PARAMS := $(if $(EPOCHS),-p EPOCHS $(EPOCHS)) $(if $(SEED),-p SEED $(SEED)) \
-          $(if $(BATCH_SIZE),-p BATCH_SIZE $(BATCH_SIZE)) $(if $(ONLY),--only $(ONLY))
+          $(if $(BATCH_SIZE),-p BATCH_SIZE $(BATCH_SIZE)) $(if $(DATASET),-p DATASET $(DATASET)) \
+          $(if $(ONLY),--only $(ONLY))
 
 # Offline machines keep a verified copy of MNIST beside the project; use it when it is there.
 SHARED_MNIST := $(abspath ../shared/data/mnist)
@@ -26,7 +27,7 @@ help:  ## show this help
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "Overridable: PYTHON=$(PYTHON) VENV=$(VENV) EPOCHS SEED BATCH_SIZE ONLY (e.g. make run EPOCHS=1 ONLY="08 09")"
+	@echo "Overridable: PYTHON=$(PYTHON) VENV=$(VENV) EPOCHS SEED BATCH_SIZE DATASET ONLY (e.g. make run DATASET=fashion_mnist)"
 
 all: setup run  ## set up everything and run the whole series (a fresh machine's first command)
 
@@ -41,7 +42,7 @@ $(VENV)/.installed: pyproject.toml
 	@echo "Environment ready in $(VENV)/"
 
 run: setup  ## execute all notebooks headless (papermill) into build/executed/, in order
-	$(BIN)/python scripts/run_notebooks.py --output-dir $(BUILD)/executed $(PARAMS)
+	$(BIN)/python scripts/run_notebooks.py --output-dir $(BUILD)/executed -p BUILD_DIR '"$(abspath $(BUILD))"' $(PARAMS)
 
 refresh: setup  ## re-execute the committed notebooks in place (their outputs become this run's)
 	$(BIN)/python scripts/run_notebooks.py --in-place $(if $(ONLY),--only $(ONLY))

@@ -1,10 +1,12 @@
-"""MNIST: load it from the original IDX files or the Keras download, verify it, preprocess and split it.
+"""MNIST (and Fashion-MNIST): load the original IDX files or the Keras download, verify, preprocess, split.
 
-Where the data comes from, in order:
+Where a data set comes from, in order:
 
-1. ``data_dir`` passed to :func:`load_mnist`;
-2. the folder in the environment variable ``MNIST_DIR`` (the Makefile and CI point it at a local copy);
-3. the real Keras download, ``keras.datasets.mnist.load_data()`` (cached in ``~/.keras/datasets``).
+1. ``data_dir`` passed to :func:`load_dataset` / :func:`load_mnist`;
+2. the folder in the data set's environment variable (``MNIST_DIR`` / ``FASHION_MNIST_DIR``; the Makefile
+   and CI point ``MNIST_DIR`` at a local copy);
+3. a system copy, where one exists (Fashion-MNIST: Debian's ``dataset-fashion-mnist`` package);
+4. the real Keras download, ``keras.datasets.<name>.load_data()`` (cached in ``~/.keras/datasets``).
 
 Whatever the source, the decoded bytes are checked against the SHA-256 sums of the original IDX files, so
 a corrupt, truncated or different file is an error, never a silently wrong data set.
@@ -26,7 +28,7 @@ from helpers._checks import as_array, check_labels, check_not_empty, check_same_
 
 ENV_VAR = "MNIST_DIR"
 
-#: SHA-256 of the *decoded* IDX files (independent of how they were gzipped).
+#: SHA-256 of MNIST's *decoded* IDX files (independent of how they were gzipped).
 IDX_SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -34,45 +36,89 @@ IDX_SHA256 = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
-_REMEDY = (
-    f"Set {ENV_VAR} to a folder holding the four original MNIST IDX files "
-    "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-    "t10k-labels-idx1-ubyte.gz; gzipped or not), or unset it and connect to the internet so that "
-    "keras.datasets.mnist.load_data() can download the data."
-)
+#: SHA-256 of Fashion-MNIST's decoded IDX files (from the archives matching the publisher's MD5 sums).
+FASHION_IDX_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What the loader needs to know about one IDX data set."""
+
+    name: str
+    title: str
+    env_var: str
+    sha256: dict
+    class_names: tuple[str, ...]
+    system_dirs: tuple[str, ...] = ()
+
+    def remedy(self) -> str:
+        system = f", install a system copy ({', '.join(self.system_dirs)})" if self.system_dirs else ""
+        return (
+            f"Set {self.env_var} to a folder holding the four original {self.title} IDX files "
+            "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+            f"t10k-labels-idx1-ubyte.gz; gzipped or not){system}, or unset it and connect to the internet so "
+            f"that keras.datasets.{self.name}.load_data() can download the data."
+        )
+
+
+DATASETS = {
+    "mnist": DatasetSpec("mnist", "MNIST", ENV_VAR, IDX_SHA256, tuple(str(d) for d in range(10))),
+    "fashion_mnist": DatasetSpec(
+        "fashion_mnist", "Fashion-MNIST", "FASHION_MNIST_DIR", FASHION_IDX_SHA256,
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
+    ),
+}
 
 
 class MnistDataError(RuntimeError):
-    """MNIST could not be found, read or verified. The message names the file and what to do."""
+    """A data set could not be found, read or verified. The message names the file and what to do."""
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The :class:`DatasetSpec` for ``name`` (``"mnist"`` or ``"fashion_mnist"``), or a ValueError."""
+    if name not in DATASETS:
+        raise ValueError(f"dataset: unknown name {name!r}; known: {', '.join(DATASETS)}")
+    return DATASETS[name]
 
 
 @dataclass(frozen=True)
 class MnistSource:
-    """Where :func:`load_mnist` found the data: ``kind`` is ``"idx"`` or ``"keras"``."""
+    """Where the data was found: ``kind`` is ``"idx"`` or ``"keras"``."""
 
     kind: str
     directory: Path | None = None
+    spec: DatasetSpec = DATASETS["mnist"]
 
     def describe(self) -> str:
         if self.kind == "idx":
             # The folder's name only: a full path would put this machine's layout into notebooks.
-            return f"original IDX files in '{self.directory.name}/' (via {ENV_VAR} or data_dir)"
-        return "keras.datasets.mnist.load_data() (downloaded once, cached in ~/.keras/datasets)"
+            return f"original IDX files in '{self.directory.name}/'"
+        return f"keras.datasets.{self.spec.name}.load_data() (downloaded once, cached in ~/.keras/datasets)"
 
 
-def resolve_source(data_dir: str | os.PathLike | None = None) -> MnistSource:
-    """Decide where MNIST comes from: ``data_dir``, else ``$MNIST_DIR``, else the Keras download.
+def resolve_source(data_dir: str | os.PathLike | None = None, dataset: str = "mnist") -> MnistSource:
+    """Decide where a data set comes from: ``data_dir``, its environment variable, a system copy, Keras.
 
     An explicitly named folder that does not exist is an error, not a reason to fall back to a download.
     """
-    chosen = data_dir if data_dir is not None else os.environ.get(ENV_VAR) or None
+    spec = dataset_spec(dataset)
+    chosen = data_dir if data_dir is not None else os.environ.get(spec.env_var) or None
     if chosen is None:
-        return MnistSource("keras")
+        for system_dir in spec.system_dirs:
+            if Path(system_dir).is_dir():
+                return MnistSource("idx", Path(system_dir), spec)
+        return MnistSource("keras", None, spec)
     directory = Path(chosen)
     if not directory.is_dir():
-        origin = "data_dir" if data_dir is not None else ENV_VAR
-        raise MnistDataError(f"{origin} points to '{directory}', which is not a folder. {_REMEDY}")
-    return MnistSource("idx", directory)
+        origin = "data_dir" if data_dir is not None else spec.env_var
+        raise MnistDataError(f"{origin} points to '{directory}', which is not a folder. {spec.remedy()}")
+    return MnistSource("idx", directory, spec)
 
 
 def _sha256(data: bytes) -> str:
@@ -105,7 +151,7 @@ def read_idx(path: str | os.PathLike, expected_sha256: str | None = None) -> np.
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise MnistDataError(f"{path.name}: file not found in '{path.parent.name}/'. {_REMEDY}") from None
+        raise MnistDataError(f"{path.name}: file not found in '{path.parent.name}/'.") from None
     if path.suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
@@ -117,17 +163,17 @@ def read_idx(path: str | os.PathLike, expected_sha256: str | None = None) -> np.
     if expected_sha256 is not None and _sha256(raw) != expected_sha256:
         raise MnistDataError(
             f"{path.name}: SHA-256 of the decoded bytes is {_sha256(raw)[:16]}..., expected "
-            f"{expected_sha256[:16]}...: the file is corrupt or not the original MNIST. "
+            f"{expected_sha256[:16]}...: the file is corrupt or not the original data. "
             "Replace it with a fresh copy of the original file."
         )
     return _decode_idx(raw, path.name)
 
 
-def _find_idx(directory: Path, stem: str) -> Path:
+def _find_idx(directory: Path, stem: str, spec: DatasetSpec) -> Path:
     for candidate in (directory / f"{stem}.gz", directory / stem):
         if candidate.is_file():
             return candidate
-    raise MnistDataError(f"{stem}(.gz): not found in '{directory.name}/'. {_REMEDY}")
+    raise MnistDataError(f"{stem}(.gz): not found in '{directory.name}/'. {spec.remedy()}")
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:
@@ -136,52 +182,56 @@ def _idx_bytes(array: np.ndarray) -> bytes:
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
-def _load_from_keras() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _load_from_keras(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     import keras
 
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, spec.name).load_data()
     except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...") when offline
-        raise MnistDataError(f"downloading MNIST through Keras failed ({exc}). {_REMEDY}") from exc
-    arrays = {
-        "train-images-idx3-ubyte": x_train,
-        "train-labels-idx1-ubyte": y_train,
-        "t10k-images-idx3-ubyte": x_test,
-        "t10k-labels-idx1-ubyte": y_test,
-    }
+        raise MnistDataError(f"downloading {spec.title} through Keras failed ({exc}). {spec.remedy()}") from exc
+    arrays = dict(zip(spec.sha256, (x_train, y_train, x_test, y_test)))
     for stem, array in arrays.items():
-        if _sha256(_idx_bytes(array)) != IDX_SHA256[stem]:
+        if _sha256(_idx_bytes(array)) != spec.sha256[stem]:
             raise MnistDataError(
-                f"mnist.npz: its {stem} array does not match the original MNIST. Delete "
-                "~/.keras/datasets/mnist.npz and run again to download a fresh copy."
+                f"keras.datasets.{spec.name}: its {stem} array does not match the original {spec.title}. "
+                "Delete its files in ~/.keras/datasets and run again to download a fresh copy."
             )
     return x_train, y_train, x_test, y_test
+
+
+def load_dataset(
+    name: str = "mnist", data_dir: str | os.PathLike | None = None, *, verbose: bool = True
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load a full, verified IDX data set: ``"mnist"`` (default) or ``"fashion_mnist"``.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape (60000, 28, 28) and
+    (10000, 28, 28), uint8 labels of shape (60000,) and (10000,), exactly as
+    ``keras.datasets.<name>.load_data()`` does. With ``verbose`` it prints one line naming the source.
+
+    Raises ``ValueError`` for an unknown name and :class:`MnistDataError` for a missing, truncated or
+    corrupt file, or an impossible download.
+
+    Example: ``load_dataset("mnist")`` prints, with ``MNIST_DIR`` set,
+    ``MNIST source: original IDX files in 'mnist/', SHA-256 verified``.
+    """
+    source = resolve_source(data_dir, name)
+    spec = source.spec
+    if source.kind == "idx":
+        x_train, y_train, x_test, y_test = (
+            read_idx(_find_idx(source.directory, stem, spec), spec.sha256[stem]) for stem in spec.sha256
+        )
+    else:
+        x_train, y_train, x_test, y_test = _load_from_keras(spec)
+    if verbose:
+        print(f"{spec.title} source: {source.describe()}, SHA-256 verified")
+    return (x_train, y_train), (x_test, y_test)
 
 
 def load_mnist(
     data_dir: str | os.PathLike | None = None, *, verbose: bool = True
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Load full, verified MNIST.
-
-    Returns ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape (60000, 28, 28) and
-    (10000, 28, 28), uint8 labels of shape (60000,) and (10000,), exactly as
-    ``keras.datasets.mnist.load_data()`` does. With ``verbose`` it prints one line naming the source.
-
-    Raises :class:`MnistDataError` for a missing, truncated or corrupt file, or an impossible download.
-
-    Example: ``(x_train, y_train), (x_test, y_test) = load_mnist()`` prints, with ``MNIST_DIR`` set,
-    ``MNIST source: original IDX files in 'mnist/' (via MNIST_DIR or data_dir), SHA-256 verified``.
-    """
-    source = resolve_source(data_dir)
-    if source.kind == "idx":
-        x_train, y_train, x_test, y_test = (
-            read_idx(_find_idx(source.directory, stem), IDX_SHA256[stem]) for stem in IDX_SHA256
-        )
-    else:
-        x_train, y_train, x_test, y_test = _load_from_keras()
-    if verbose:
-        print(f"MNIST source: {source.describe()}, SHA-256 verified")
-    return (x_train, y_train), (x_test, y_test)
+    """Full, verified MNIST — :func:`load_dataset` with ``name="mnist"``."""
+    return load_dataset("mnist", data_dir, verbose=verbose)
 
 
 def preprocess(array: object) -> np.ndarray:

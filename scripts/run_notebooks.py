@@ -42,7 +42,14 @@ CONSTRAINTS = {
     "EPOCHS": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number >= 1"),
     "BATCH_SIZE": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number >= 1"),
     "SEED": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
+    "DATASET": (lambda v: v in _datasets(), "one of mnist, fashion_mnist"),
 }
+
+
+def _datasets() -> tuple[str, ...]:
+    from helpers.data import DATASETS
+
+    return tuple(DATASETS)
 
 
 def check_parameters(overrides: dict) -> list[str]:
@@ -56,15 +63,15 @@ def check_parameters(overrides: dict) -> list[str]:
     return problems
 
 
-def check_data() -> str | None:
-    """Load and verify MNIST once before any notebook runs: a missing or corrupt file stops the series
-    with its one-line cause and remedy, before anything in the build folder is touched."""
-    from helpers.data import MnistDataError, load_mnist
+def check_data(dataset: str) -> str | None:
+    """Load and verify the data set once before any notebook runs: a missing or corrupt file stops the
+    series with its one-line cause and remedy, before anything in the build folder is touched."""
+    from helpers.data import MnistDataError, dataset_spec, load_dataset
 
     try:
-        load_mnist(verbose=False)
+        load_dataset(dataset, verbose=False)
     except MnistDataError as exc:
-        return f"MNIST: {exc}"
+        return f"{dataset_spec(dataset).title}: {exc}"
     return None
 
 
@@ -122,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no notebook has a parameter named {sorted(unknown)}; "
               f"known: {sorted(set().union(*declared.values()))}", file=sys.stderr)
         return 2
-    message = check_data()
+    message = check_data(overrides.get("DATASET", "mnist"))
     if message:
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ import pytest
 import helpers.data as data
 from helpers.data import (
     MnistDataError,
+    load_dataset,
     load_mnist,
     preprocess,
     read_idx,
@@ -48,7 +49,8 @@ def tiny_idx_dir(tmp_path, monkeypatch):
             (tmp_path / stem).write_bytes(raw)
         else:
             (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(raw))
-    monkeypatch.setattr(data, "IDX_SHA256", hashes)
+    for stem, digest in hashes.items():
+        monkeypatch.setitem(data.IDX_SHA256, stem, digest)
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     return tmp_path, arrays
 
@@ -215,3 +217,27 @@ def test_split_refuses_mismatched_and_empty():
         split_validation(np.zeros((0, 2)), np.arange(0))
     with pytest.raises(ValueError, match="empty training or validation"):
         split_validation(np.zeros((2, 2)), np.arange(2), fraction=0.1)
+
+
+def test_unknown_dataset_name_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"dataset: unknown name 'fashion'; known: mnist, fashion_mnist"):
+        load_dataset("fashion")
+
+
+def test_fashion_mnist_full_and_verified(monkeypatch):
+    """Offline from Debian's dataset-fashion-mnist package (installed by .ci/run), online from Keras."""
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    (x_train, y_train), (x_test, y_test) = load_dataset("fashion_mnist", verbose=False)
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert np.bincount(y_train).tolist() == [6000] * 10  # Fashion-MNIST is exactly balanced
+    assert np.bincount(y_test).tolist() == [1000] * 10
+
+
+def test_each_dataset_has_its_own_variable_and_hashes(tiny_idx_dir, monkeypatch):
+    folder, _ = tiny_idx_dir
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(folder))  # MNIST-shaped test files, Fashion hashes
+    with pytest.raises(MnistDataError, match="SHA-256 of the decoded bytes"):
+        load_dataset("fashion_mnist", verbose=False)
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(folder / "missing"))
+    with pytest.raises(MnistDataError, match="FASHION_MNIST_DIR points to .* not a folder"):
+        load_dataset("fashion_mnist", verbose=False)

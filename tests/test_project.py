@@ -73,7 +73,7 @@ def test_strip_metadata_removes_run_noise_and_keeps_tags():
     assert dict(nb.cells[0].metadata) == {"tags": ["parameters"]}
 
 
-@pytest.mark.parametrize("name", ["EPOCHS", "BATCH_SIZE", "SEED"])
+@pytest.mark.parametrize("name", ["EPOCHS", "BATCH_SIZE", "SEED", "DATASET"])
 def test_make_parameters_reach_a_notebook(name):
     import papermill
 
@@ -89,6 +89,7 @@ def test_make_parameters_reach_a_notebook(name):
     (["-p", "BATCH_SIZE", "0"], "BATCH_SIZE=0: expected a whole number >= 1"),
     (["-p", "EPOCHS", "2.5"], "EPOCHS=2.5"),
     (["-p", "SEED", "abc"], "SEED='abc'"),
+    (["-p", "DATASET", "cifar10"], "DATASET='cifar10': expected one of mnist, fashion_mnist"),
 ])
 def test_runner_refuses_impossible_parameters_before_running_anything(tmp_path, args, message):
     result = run_script(*args, "--output-dir", str(tmp_path / "out"))
@@ -117,6 +118,6 @@ def test_runner_checks_the_data_before_touching_the_build_folder(tmp_path):
                             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "error: MNIST: train-images-idx3-ubyte.gz: cannot decompress" in lines[0]
+    assert len(lines) == 1 and "error: MNIST: train-images-idx3-ubyte.gz: cannot decompress" in lines[0], result.stderr
     assert "Replace it with a fresh copy" in lines[0]
     assert not (tmp_path / "build").exists()
