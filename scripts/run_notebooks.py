@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import papermill as pm
 
-    notebooks = select(sorted(args.notebooks_dir.glob("[0-9][0-9]_*.ipynb")), args.only)
+    every_notebook = sorted(args.notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = select(every_notebook, args.only)
     if not notebooks:
         print(f"error: no numbered notebooks found in {args.notebooks_dir}/", file=sys.stderr)
         return 2
@@ -123,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    declared = {nb: set(pm.inspect_notebook(str(nb))) for nb in notebooks}
+    # Known names come from the whole series, so `--only 01 -p EPOCHS 1` is fine (01 just ignores it).
+    declared = {nb: set(pm.inspect_notebook(str(nb))) for nb in every_notebook}
     unknown = set(overrides) - set().union(*declared.values())
     if unknown:
         print(f"error: no notebook has a parameter named {sorted(unknown)}; "

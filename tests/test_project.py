@@ -121,3 +121,9 @@ def test_runner_checks_the_data_before_touching_the_build_folder(tmp_path):
     assert len(lines) == 1 and "error: MNIST: train-images-idx3-ubyte.gz: cannot decompress" in lines[0], result.stderr
     assert "Replace it with a fresh copy" in lines[0]
     assert not (tmp_path / "build").exists()
+
+
+def test_runner_accepts_a_parameter_that_only_unselected_notebooks_declare(tmp_path):
+    result = run_script("--only", "07", "-p", "EPOCHS", "1", "--output-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "07_model_summary.ipynb").is_file()
