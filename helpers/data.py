@@ -53,7 +53,6 @@ class DatasetSpec:
     title: str
     env_var: str
     sha256: dict
-    class_names: tuple[str, ...]
     system_dirs: tuple[str, ...] = ()
 
     def remedy(self) -> str:
@@ -67,10 +66,9 @@ class DatasetSpec:
 
 
 DATASETS = {
-    "mnist": DatasetSpec("mnist", "MNIST", ENV_VAR, IDX_SHA256, tuple(str(d) for d in range(10))),
+    "mnist": DatasetSpec("mnist", "MNIST", ENV_VAR, IDX_SHA256),
     "fashion_mnist": DatasetSpec(
         "fashion_mnist", "Fashion-MNIST", "FASHION_MNIST_DIR", FASHION_IDX_SHA256,
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
     ),
 }

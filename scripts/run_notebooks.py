@@ -38,18 +38,19 @@ def parse_value(text: str):
 
 # What the Makefile's overridable parameters must be: checked before any notebook runs, so that a typo
 # such as EPOCHS=0 fails in a second with the cause, not minutes later inside notebook 08.
-CONSTRAINTS = {
-    "EPOCHS": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number >= 1"),
-    "BATCH_SIZE": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number >= 1"),
-    "SEED": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
-    "DATASET": (lambda v: v in _datasets(), "one of mnist, fashion_mnist"),
-}
+def _whole_number(minimum: int):
+    check = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum  # noqa: E731
+    return check, lambda: f"a whole number >= {minimum}", "5"
 
 
-def _datasets() -> tuple[str, ...]:
+def _dataset_name():
     from helpers.data import DATASETS
 
-    return tuple(DATASETS)
+    return (lambda v: v in DATASETS), lambda: "one of " + ", ".join(DATASETS), "fashion_mnist"
+
+
+CONSTRAINTS = {"EPOCHS": _whole_number(1), "BATCH_SIZE": _whole_number(1), "SEED": _whole_number(0),
+               "DATASET": _dataset_name()}
 
 
 def check_parameters(overrides: dict) -> list[str]:
@@ -57,9 +58,9 @@ def check_parameters(overrides: dict) -> list[str]:
     problems = []
     for name, value in overrides.items():
         if name in CONSTRAINTS:
-            ok, expected = CONSTRAINTS[name]
+            ok, expected, example = CONSTRAINTS[name]
             if not ok(value):
-                problems.append(f"{name}={value!r}: expected {expected} (e.g. make run {name}=5)")
+                problems.append(f"{name}={value!r}: expected {expected()} (e.g. make run {name}={example})")
     return problems
 
 
