@@ -104,7 +104,8 @@ class FewShotResult:
 
 
 def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embeddings: object,
-                      test_labels: object, shots: int, rng: np.random.Generator | int, draws: int = 10) -> FewShotResult:
+                      test_labels: object, shots: int, rng: np.random.Generator | int,
+                      draws: int = 10) -> FewShotResult:
     """1-NN accuracy when only ``shots`` labelled examples per class are known, over ``draws`` seeded draws."""
     y_train = check_labels(train_labels, "train_labels")
     x_train = as_array(train_embeddings, "train_embeddings")
@@ -120,3 +121,109 @@ def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embed
         chosen = np.concatenate([rng.choice(np.flatnonzero(y_train == c), size=shots, replace=False) for c in classes])
         scores.append(knn_accuracy(x_train[chosen], y_train[chosen], test_embeddings, test_labels, k=1))
     return FewShotResult(int(shots), float(np.mean(scores)), float(np.std(scores)), int(draws))
+
+
+def evaluation_pairs(labels: object, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed pairs a model is judged on: one similar and one different partner per image, seeded.
+
+    Same ``labels`` and ``seed`` ⇒ the same pairs, whichever model is evaluated and whatever random state
+    the notebook is in (its own generator, not the global one). Returns ``(indices (2N, 2), pair_labels)``.
+    """
+    from helpers.pairs import generate_pair_indices
+
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    return generate_pair_indices(labels, rng=np.random.default_rng(int(seed)))
+
+
+def embed(twin, images: object, batch_size: int = 1024) -> np.ndarray:
+    """Embeddings (N, D) float32 of preprocessed ``images`` (N, 28, 28, 1) by a twin model, dropout off."""
+    images = as_array(images, "images")
+    check_not_empty(images, "images")
+    return np.asarray(twin.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+
+def pair_distances(embeddings: object, indices: object) -> np.ndarray:
+    """Euclidean distance of each pair ``indices[k] = (i, j)`` of rows of ``embeddings``, shape (M,).
+
+    Embedding every image once and measuring pairs afterwards gives the Siamese network's output (up to its
+    ``sqrt(ε)`` floor) at half the cost of running the network on both images of every pair.
+
+    >>> pair_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0, 1], [1, 1]])).tolist()
+    [5.0, 0.0]
+    """
+    from helpers.pairs import _check_indices
+
+    e = as_array(embeddings, "embeddings").astype(np.float64)
+    if e.ndim != 2:
+        raise ValueError(f"embeddings: expected shape (N, D), got {e.shape}")
+    idx = _check_indices(indices, len(e))
+    return np.linalg.norm(e[idx[:, 0]] - e[idx[:, 1]], axis=1)
+
+
+def hardest_mistakes(distances: object, pair_labels: object, threshold: float, n: int = 8) -> dict[str, np.ndarray]:
+    """Indices of the worst errors at ``threshold``: ``false_positives`` (different pairs judged similar),
+    closest first, and ``false_negatives`` (similar pairs judged different), farthest first; ``n`` each.
+
+    >>> m = hardest_mistakes([0.1, 0.9, 0.2, 0.7], [0, 1, 1, 0], threshold=0.5)
+    >>> m["false_positives"].tolist(), m["false_negatives"].tolist()
+    ([0], [1])
+    """
+    d, y = _distances_and_labels(distances, pair_labels)
+    false_positive = np.flatnonzero((y == 0) & (d < threshold))
+    false_negative = np.flatnonzero((y == 1) & (d >= threshold))
+    return {
+        "false_positives": false_positive[np.argsort(d[false_positive], kind="stable")][:n],
+        "false_negatives": false_negative[np.argsort(-d[false_negative], kind="stable")][:n],
+    }
+
+
+def evaluate_embeddings(
+    train: tuple[object, object], validation: tuple[object, object], test: tuple[object, object], seed: int
+) -> dict[str, float]:
+    """Every headline number of notebooks 10–12 from embeddings, as a JSON-ready dict.
+
+    ``train``, ``validation``, ``test``: ``(embeddings, labels)``. Pairs come from :func:`evaluation_pairs`
+    with ``seed`` (validation pairs with ``seed + 1``); the threshold is chosen on validation pairs only.
+    """
+    (e_train, y_train), (e_val, y_val), (e_test, y_test) = train, validation, test
+    val_idx, val_labels = evaluation_pairs(y_val, seed + 1)
+    test_idx, test_labels = evaluation_pairs(y_test, seed)
+    d_val, d_test = pair_distances(e_val, val_idx), pair_distances(e_test, test_idx)
+    threshold = best_threshold(d_val, val_labels)
+    return {
+        "test_accuracy_at_0.5": pair_accuracy(d_test, test_labels, 0.5),
+        "threshold": threshold,
+        "validation_accuracy": pair_accuracy(d_val, val_labels, threshold),
+        "test_accuracy": pair_accuracy(d_test, test_labels, threshold),
+        "test_auc": roc(d_test, test_labels)[2],
+        "knn1_accuracy": knn_accuracy(e_train, y_train, e_test, y_test, k=1),
+    }
+
+
+def linear_probe_accuracy(train_features: object, train_labels: object, test_features: object,
+                          test_labels: object, max_iter: int = 300) -> float:
+    """Test accuracy of a linear classifier (multinomial logistic regression on standardised features)
+    trained on frozen features: the standard measure of what a self-supervised encoder has learned.
+
+    The encoder is not changed; only one linear layer sees the labels. Deterministic (lbfgs).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x_train = as_array(train_features, "train_features")
+    x_test = as_array(test_features, "test_features")
+    y_train = check_labels(train_labels, "train_labels")
+    y_test = check_labels(test_labels, "test_labels")
+    check_same_length(x_train, y_train, "train_features", "train_labels")
+    check_same_length(x_test, y_test, "test_features", "test_labels")
+    check_not_empty(x_train, "train_features")
+    check_not_empty(x_test, "test_features")
+    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
+        raise ValueError(f"features: expected (N, D) arrays of one width, got {x_train.shape} and {x_test.shape}")
+    if not np.isfinite(x_train).all() or not np.isfinite(x_test).all():
+        raise ValueError("features: contain NaN or infinite values")
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+    probe.fit(x_train, y_train)
+    return float(np.mean(probe.predict(x_test) == y_test))

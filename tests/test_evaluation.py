@@ -83,3 +83,76 @@ def test_few_shot_is_reproducible_and_checks_shots():
     assert more.mean >= a.mean
     with pytest.raises(ValueError, match="shots"):
         few_shot_accuracy(x, y, xt, yt, shots=31, rng=0)
+
+
+def test_evaluation_pairs_are_fixed_by_the_seed_not_by_global_state():
+    from helpers.evaluation import evaluation_pairs
+
+    labels = np.repeat(np.arange(4), 25)
+    np.random.seed(0)
+    a = evaluation_pairs(labels, seed=3)
+    np.random.seed(99)
+    np.random.random(10)
+    b = evaluation_pairs(labels, seed=3)
+    c = evaluation_pairs(labels, seed=4)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+    idx, y = a
+    assert (labels[idx[:, 0]] == labels[idx[:, 1]]).tolist() == (y == 1).tolist()
+    with pytest.raises(ValueError, match="seed"):
+        evaluation_pairs(labels, seed=-1)
+
+
+def test_pair_distances_equal_the_siamese_network_output():
+    from helpers.evaluation import embed, evaluation_pairs, pair_distances
+    from helpers.models import siamese_network, siamese_twin
+
+    rng = np.random.default_rng(0)
+    images = rng.random((30, 28, 28, 1)).astype(np.float32)
+    idx, _ = evaluation_pairs(np.repeat(np.arange(3), 10), seed=0)
+    twin = siamese_twin()
+    expected = siamese_network(twin).predict([images[idx[:, 0]], images[idx[:, 1]]], verbose=0).ravel()
+    np.testing.assert_allclose(pair_distances(embed(twin, images), idx), expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="indices"):
+        pair_distances(np.zeros((3, 2)), np.array([[0, 3]]))
+
+
+def test_hardest_mistakes_are_the_errors_ordered_by_how_wrong_they_are():
+    from helpers.evaluation import hardest_mistakes
+
+    d = np.array([0.30, 0.05, 0.90, 0.45, 0.70, 0.20, 1.20])
+    y = np.array([0, 0, 1, 0, 1, 1, 1])
+    m = hardest_mistakes(d, y, threshold=0.5, n=2)
+    assert m["false_positives"].tolist() == [1, 0]          # different pairs, closest first (3 is cut by n)
+    assert m["false_negatives"].tolist() == [6, 2]          # similar pairs, farthest first
+    assert hardest_mistakes(d, y, threshold=0.0)["false_positives"].size == 0
+
+
+def test_evaluate_embeddings_on_separated_clusters_is_perfect_and_picks_a_separating_threshold():
+    from helpers.evaluation import evaluate_embeddings
+
+    rng = np.random.default_rng(0)
+    split = [clusters(rng, 40) for _ in range(3)]
+    report = evaluate_embeddings(*split, seed=0)
+    assert report["test_accuracy"] == report["validation_accuracy"] == report["knn1_accuracy"] == 1.0
+    assert report["test_auc"] == 1.0
+    assert 0.5 < report["threshold"] < 6.5  # between within-class (~0.2) and between-class (~7) distances
+    assert report["test_accuracy_at_0.5"] == 1.0
+
+
+def test_linear_probe_separates_linearly_separable_classes_and_not_shuffled_labels():
+    from helpers.evaluation import linear_probe_accuracy
+
+    rng = np.random.default_rng(0)
+    x, y = clusters(rng, 60, spread=0.5)
+    xt, yt = clusters(rng, 30, spread=0.5)
+    assert linear_probe_accuracy(x, y, xt, yt) == 1.0
+    assert linear_probe_accuracy(x, rng.permutation(y), xt, yt) < 0.6
+    # XOR-like classes: no linear boundary exists, nearest neighbours still work
+    corners = np.array([[0, 0], [5, 5], [0, 5], [5, 0]], float)
+    labels = np.array([0, 0, 1, 1])
+    xs = np.repeat(corners, 50, axis=0) + rng.normal(0, 0.3, (200, 2))
+    ys = np.repeat(labels, 50)
+    assert linear_probe_accuracy(xs, ys, xs, ys) < 0.8 < knn_accuracy(xs, ys, xs, ys, k=1)
+    with pytest.raises(ValueError, match="NaN"):
+        linear_probe_accuracy(np.full((4, 2), np.nan), [0, 1, 0, 1], x[:2, :2], y[:2])

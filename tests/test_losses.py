@@ -70,3 +70,43 @@ def test_accuracy_is_the_articles_binary_accuracy_on_one_minus_d():
     article = float(keras.metrics.binary_accuracy(y[:, None], 1.0 - d).numpy().mean())
     assert ours == pytest.approx(article)
     np.testing.assert_array_equal(np.asarray(accuracy([1.0, 0.0], [[0.4], [0.4]], threshold=0.3)), [0.0, 1.0])
+
+
+def brute_batch_loss(labels, emb, margin=1.0):
+    """Every unordered pair of the batch through the article's per-pair loss, similar and different pairs
+    averaged separately; different pairs over those with d < margin."""
+    similar, different = [], []
+    for i in range(len(labels)):
+        for j in range(i + 1, len(labels)):
+            d = np.linalg.norm(emb[i] - emb[j])
+            if labels[i] == labels[j]:
+                similar.append(loss([1.0], [d], margin=margin)[0])
+            elif d < margin:
+                different.append(loss([0.0], [d], margin=margin)[0])
+    return (np.mean(similar) if similar else 0.0) + (np.mean(different) if different else 0.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_batch_contrastive_loss_matches_every_pair_through_the_pair_loss(seed):
+    from helpers.losses import batch_contrastive_loss
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, 12)
+    emb = rng.normal(0, 0.4, (12, 5)).astype(np.float32)
+    got = float(batch_contrastive_loss(labels, emb))
+    np.testing.assert_allclose(got, brute_batch_loss(labels, emb), rtol=1e-4)
+    np.testing.assert_allclose(float(batch_contrastive_loss(labels, emb, margin=2.0)),
+                               brute_batch_loss(labels, emb, margin=2.0), rtol=1e-4)
+
+
+def test_batch_contrastive_loss_gradients_are_finite_for_identical_embeddings():
+    from helpers.losses import batch_contrastive_loss
+
+    emb = tf.Variable(np.zeros((4, 3), np.float32))  # every distance 0: sqrt'(0) would be infinite
+    with tf.GradientTape() as tape:
+        value = batch_contrastive_loss(np.array([0, 0, 1, 1]), emb)
+    grad = tape.gradient(value, emb).numpy()
+    assert np.isfinite(grad).all()
+    assert float(value) == pytest.approx(0.5, rel=1e-3)  # different pairs at d≈0 cost ½·1²
+    with pytest.raises(ValueError, match="margin"):
+        batch_contrastive_loss(np.array([0, 1]), emb[:2], margin=-1.0)

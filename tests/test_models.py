@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from helpers.artifacts import load_model, save_model
 from helpers.data import preprocess
@@ -10,10 +11,10 @@ from helpers.repro import set_seed
 def test_twin_has_the_articles_107456_parameters_and_shapes():
     twin = siamese_twin()
     assert twin.count_params() == 107_456
-    conv = [l for l in twin.layers if l.__class__.__name__ == "Conv2D"]
-    assert [l.filters for l in conv] == [128, 128, 64]
-    assert all(l.kernel_size == (2, 2) for l in conv)
-    assert [l.rate for l in twin.layers if l.__class__.__name__ == "Dropout"] == [0.4] * 3
+    conv = [layer for layer in twin.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [layer.filters for layer in conv] == [128, 128, 64]
+    assert all(layer.kernel_size == (2, 2) for layer in conv)
+    assert [layer.rate for layer in twin.layers if layer.__class__.__name__ == "Dropout"] == [0.4] * 3
     assert twin.output_shape == (None, 128)
     assert twin.predict(np.zeros((3, 28, 28, 1), np.float32), verbose=0).shape == (3, 128)
 
@@ -66,3 +67,44 @@ def test_saved_model_loads_and_predicts_the_same(tmp_path):
     again = load_model(path)
     np.testing.assert_allclose(again.predict([x, x[::-1]], verbose=0), net.predict([x, x[::-1]], verbose=0), rtol=1e-6)
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]  # no temporary file left behind
+
+
+def test_improved_twin_shapes_parameters_and_siamese_use():
+    import keras
+
+    from helpers.models import improved_twin, siamese_network
+
+    twin = improved_twin()
+    assert twin.count_params() == 156_320
+    assert twin.output_shape == (None, 128)
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in twin.layers)
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in twin.layers) == 5
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
+    d = siamese_network(twin).predict([images, images[::-1]], verbose=0)
+    assert d.shape == (3, 1) and d[1, 0] == pytest.approx(np.sqrt(1e-7), rel=1e-2)  # the middle image with itself
+    with pytest.raises(ValueError, match="width"):
+        improved_twin(width=0)
+
+
+def test_compile_improved_warms_up_then_decays_to_one_percent():
+    from helpers.models import compile_improved, improved_twin
+
+    twin = compile_improved(improved_twin(width=4), steps=100, peak_learning_rate=0.01)
+    schedule = twin.optimizer.learning_rate if callable(twin.optimizer.learning_rate) else twin.optimizer._learning_rate
+    lr = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
+    assert lr[0] == 0.0 and lr[1] == pytest.approx(0.005) and lr[2] == pytest.approx(0.01)
+    assert lr[2] > lr[3] > lr[4] and lr[4] == pytest.approx(1e-4, rel=1e-3)
+    assert twin.loss.__name__ == "batch_contrastive_loss"
+    with pytest.raises(ValueError, match="steps"):
+        compile_improved(improved_twin(width=4), steps=0)
+
+
+def test_feature_extractor_stops_before_the_embedding_and_names_missing_layers():
+    from helpers.models import feature_extractor, improved_twin
+
+    twin = improved_twin(width=4)
+    features = feature_extractor(twin)
+    assert features.output_shape == (None, 16)
+    assert features.layers[-1].name == "global_avg_pool"
+    with pytest.raises(ValueError, match="nowhere"):
+        feature_extractor(twin, layer="nowhere")

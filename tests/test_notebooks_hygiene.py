@@ -66,10 +66,22 @@ def test_notebook_anatomy(path):
     assert "def " not in code.replace("# def", ""), "functions belong in helpers, not in notebooks"
 
 
-def test_every_ignored_cell_is_followed_by_a_compared_check_in_training_notebooks():
-    for name in ("08_training.ipynb", "09_results.ipynb"):
-        cells = code_cells(load(ROOT / "notebooks" / name))
+def test_every_ignored_cell_is_followed_by_a_compared_check():
+    for path in NOTEBOOKS[7:]:  # from 08 on: notebooks that train or measure
+        name = path.name
+        cells = code_cells(load(path))
         for i, cell in enumerate(cells):
             if "# NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]).splitlines():
                 later = "".join("".join(c["source"]) for c in cells[i + 1:])
                 assert "assert" in later, f"{name}: ignored cell {i} is never checked afterwards"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_links_between_notebooks_resolve(path):
+    nb = load(path)
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    targets = re.findall(r"\]\(([^)#\s]+\.ipynb)", text)
+    for target in targets:
+        assert (path.parent / target).is_file(), f"{path.name} links to a missing {target}"
+    if path != NOTEBOOKS[-1]:
+        assert NOTEBOOKS[NOTEBOOKS.index(path) + 1].name in targets, "no link to the next notebook"

@@ -51,3 +51,60 @@ def test_loss_vs_distance_curves():
 def test_plot_digits():
     fig = plot_digits(np.zeros((12, 28, 28), np.uint8), np.arange(12), max_images=5)
     assert [ax.get_title() for ax in fig.axes] == ["0", "1", "2", "3", "4"]
+
+
+def test_plot_roc_labels_each_curve_with_its_auc():
+    from helpers.plots import plot_roc
+
+    fig = plot_roc({"article": ([0, 0.1, 1], [0, 0.8, 1], 0.9), "ours": ([0, 0, 1], [0, 1, 1], 1.0)})
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["article (AUC 0.9000)", "ours (AUC 1.0000)", "chance"]
+    with pytest.raises(ValueError, match="at least one"):
+        plot_roc({})
+
+
+def test_plot_distance_histograms_splits_similar_and_different_and_marks_thresholds():
+    from helpers.plots import plot_distance_histograms
+
+    d = np.array([0.1, 0.2, 0.3, 0.9, 1.1])
+    fig = plot_distance_histograms(d, [1, 1, 1, 0, 0], {"0.5 (article)": 0.5, "validation": 0.6})
+    ax = fig.axes[0]
+    heights = [sum(p.get_height() for p in container) for container in ax.containers]
+    assert heights == [3, 2]
+    assert [line.get_xdata()[0] for line in ax.get_lines()] == [0.5, 0.6]
+    with pytest.raises(ValueError, match="same length"):
+        plot_distance_histograms(d, [1, 0])
+
+
+def test_plot_embedding_2d_names_every_class_once():
+    from helpers.plots import plot_embedding_2d
+
+    xy = np.random.default_rng(0).normal(size=(30, 2))
+    fig = plot_embedding_2d(xy, np.repeat([3, 5, 7], 10), title="PCA")
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["3", "5", "7"]
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plot_embedding_2d(np.zeros((3, 3)), [0, 1, 2], title="x")
+
+
+def test_plot_views_grid_and_shape_check():
+    from helpers.plots import plot_views
+
+    images = np.zeros((3, 28, 28, 1))
+    fig = plot_views(images, [images, images])
+    assert len(fig.axes) == 9
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["original", "view 1", "view 2"]
+    with pytest.raises(ValueError, match=r"views\[0\]"):
+        plot_views(images, [np.zeros((2, 28, 28, 1))])
+
+
+def test_display_mistakes_captions_classes_and_distances():
+    from helpers.plots import display_mistakes
+
+    images = np.zeros((4, 28, 28, 1))
+    idx = np.array([[0, 1], [2, 3], [0, 2]])
+    fig = display_mistakes(images, idx, [0.1, 0.2, 0.95], np.array([7, 1, 7, 7]), [2, 0], title="t")
+    captions = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert captions == ["7 vs 7, d = 0.95", "7 vs 1, d = 0.10"]
+    assert [ax.get_title() for ax in fig.axes] == ["similar ✗", "different ✗"]
+    with pytest.raises(ValueError, match="no pairs"):
+        display_mistakes(images, idx, [0.1, 0.2, 0.95], np.array([7, 1, 7, 7]), [], title="t")
