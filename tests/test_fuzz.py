@@ -10,7 +10,9 @@ from helpers.data import preprocess
 from helpers.losses import contrastive_loss
 from helpers.pairs import generate_pairs
 
-DTYPES = st.sampled_from([np.uint8, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64, np.bool_, np.complex64])
+DTYPES = st.sampled_from(
+    [np.uint8, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64, np.bool_, np.complex64]
+)
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=5)
 CLEAR = (ValueError, TypeError)
 
@@ -30,7 +32,8 @@ def test_preprocess_any_array(images):
     else:
         assert out.dtype == np.float32 and out.ndim == 4 and out.shape[-1] == 1
         assert np.isfinite(out).all() and out.min(initial=0) >= 0 and out.max(initial=0) <= 1
-        np.testing.assert_allclose(out[..., 0], np.asarray(images, dtype=np.float64).reshape(out.shape[:3]) / 255, rtol=1e-6)
+        expected = np.asarray(images, dtype=np.float64).reshape(out.shape[:3]) / 255
+        np.testing.assert_allclose(out[..., 0], expected, rtol=1e-6)
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,7 +11,9 @@ def labels_with_pairs():
     """Integer label arrays with ≥ 2 classes and ≥ 2 samples per class, in random order."""
     return (
         st.lists(st.integers(2, 6), min_size=2, max_size=6)
-        .flatmap(lambda sizes: st.tuples(st.just(sizes), st.lists(st.integers(-50, 50), min_size=len(sizes), max_size=len(sizes), unique=True)))
+        .flatmap(lambda sizes: st.tuples(
+            st.just(sizes), st.lists(st.integers(-50, 50), min_size=len(sizes), max_size=len(sizes), unique=True)
+        ))
         .flatmap(lambda s: st.permutations(np.repeat(s[1], s[0]).tolist()))
         .map(lambda values: np.array(values, dtype=np.int64))
     )

@@ -89,7 +89,8 @@ def test_make_parameters_reach_a_notebook(name):
     (["-p", "BATCH_SIZE", "0"], "BATCH_SIZE=0: expected a whole number >= 1"),
     (["-p", "EPOCHS", "2.5"], "EPOCHS=2.5"),
     (["-p", "SEED", "abc"], "SEED='abc'"),
-    (["-p", "DATASET", "cifar10"], "DATASET='cifar10': expected one of mnist, fashion_mnist (e.g. make run DATASET=fashion_mnist)"),
+    (["-p", "DATASET", "cifar10"],
+     "DATASET='cifar10': expected one of mnist, fashion_mnist (e.g. make run DATASET=fashion_mnist)"),
 ])
 def test_runner_refuses_impossible_parameters_before_running_anything(tmp_path, args, message):
     result = run_script(*args, "--output-dir", str(tmp_path / "out"))
