@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BUILD  ?= build
 BIN    := $(VENV)/bin
+SITE_SOURCE ?= notebooks
 
 # Notebook parameters passed to papermill only when set (otherwise each notebook's own defaults apply).
 PARAMS := $(if $(EPOCHS),-p EPOCHS $(EPOCHS)) $(if $(SEED),-p SEED $(SEED)) \
@@ -20,7 +21,7 @@ endif
 NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=1800 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup run refresh test test-fast bench lab clean distclean
+.PHONY: help all setup run refresh test test-fast lint bench lab html clean distclean
 
 help:  ## show this help
 	@echo "Contrastive learning course"
@@ -48,17 +49,26 @@ refresh: setup  ## re-execute the committed notebooks in place (their outputs be
 	$(BIN)/python scripts/run_notebooks.py --in-place $(if $(ONLY),--only $(ONLY))
 
 test: setup  ## unit tests, doctests, and every notebook re-executed and compared by nbval
-	$(BIN)/python -m pytest tests --doctest-modules helpers notebooks $(NBVAL_OPTS)
+	$(BIN)/python -m pytest tests --doctest-modules helpers solutions notebooks $(NBVAL_OPTS)
 
 test-fast: setup  ## unit tests and doctests only (no notebooks)
-	$(BIN)/python -m pytest tests --doctest-modules helpers
+	$(BIN)/python -m pytest tests --doctest-modules helpers solutions
 
-bench: setup  ## benchmarks (not tests): pair generation, training memory/throughput; JSON in build/bench/
+lint: setup  ## ruff and notebook-metadata checks on every file (the pre-commit hooks; `pre-commit install` runs them on commit)
+	$(BIN)/pre-commit run --all-files
+
+bench: setup  ## benchmarks (not tests): pairs, training memory/throughput, profile, per-notebook times; JSON in build/bench/
 	$(BIN)/python benchmarks/bench_pairs.py --json $(BUILD)/bench/pairs.json
-	$(BIN)/python benchmarks/bench_training.py --json $(BUILD)/bench/training.json
+	$(BIN)/python benchmarks/bench_training.py --repeat 3 --json $(BUILD)/bench/training.json
+	$(BIN)/python benchmarks/bench_profile.py --json $(BUILD)/bench/profile.json
+	@test -d $(BUILD)/executed || $(MAKE) run
+	$(BIN)/python benchmarks/bench_notebooks.py --executed $(BUILD)/executed --json $(BUILD)/bench/notebooks.json
 
 lab: setup  ## open the series in JupyterLab
 	$(BIN)/jupyter lab notebooks/
+
+html: setup  ## static site of the executed series in build/site/ (SITE_SOURCE=build/executed after make run)
+	$(BIN)/python scripts/build_site.py --notebooks $(SITE_SOURCE) --out $(BUILD)/site
 
 clean:  ## remove build outputs (models, histories, figures, executed notebooks)
 	rm -rf $(BUILD) .pytest_cache

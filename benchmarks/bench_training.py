@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -60,7 +61,6 @@ def matmul_peak_gflops(n: int = 2048, repeat: int = 10) -> float:
 
 def run_variant(variant: str, n_pairs: int, seed: int) -> dict:
     import keras
-    import numpy as np
 
     from helpers.data import load_mnist, preprocess, split_validation
     from helpers.models import compile_siamese, siamese_network
@@ -96,6 +96,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=96_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per variant, alternating their order; the median time is reported")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--variant", choices=["materialised", "lazy"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -104,12 +106,20 @@ def main() -> int:
         print(json.dumps(run_variant(args.variant, args.pairs, args.seed)))
         return 0
 
+    runs: dict[str, list[dict]] = {"materialised": [], "lazy": []}
+    for rep in range(args.repeat):
+        order = ("materialised", "lazy") if rep % 2 == 0 else ("lazy", "materialised")  # no order advantage
+        for variant in order:
+            out = subprocess.run([sys.executable, __file__, "--variant", variant, "--pairs", str(args.pairs),
+                                  "--seed", str(args.seed)], capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            runs[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
     results = {}
-    for variant in ("materialised", "lazy"):
-        out = subprocess.run([sys.executable, __file__, "--variant", variant, "--pairs", str(args.pairs),
-                              "--seed", str(args.seed)], capture_output=True, text=True, check=True,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
+    for variant, rs in runs.items():
+        median = statistics.median(r["seconds"] for r in rs)
+        results[variant] = {"seconds": median, "pairs_per_s": args.pairs / median,
+                            "peak_rss_mb": max(r["peak_rss_mb"] for r in rs), "losses": rs[0]["losses"],
+                            "all_seconds": [round(r["seconds"], 2) for r in rs]}
 
     import helpers  # noqa: F401
     from helpers.models import siamese_twin
@@ -121,7 +131,7 @@ def main() -> int:
     same_curve = mat["losses"] == lazy["losses"]
     max_diff = max(abs(a - b) for a, b in zip(mat["losses"], lazy["losses"]))
 
-    print(f"one epoch of the article's model, {args.pairs:,} pairs, batch 64")
+    print(f"one epoch of the article's model, {args.pairs:,} pairs, batch 64; median of {args.repeat} run(s) each")
     print(f"{'variant':<14}{'seconds':>9}{'pairs/s':>10}{'peak RSS MB':>13}{'GFLOP/s':>9}{'of peak':>9}")
     for name, r in results.items():
         gflops = r["pairs_per_s"] * flops_pair_training / 1e9
@@ -131,6 +141,8 @@ def main() -> int:
     print(f"lazy / materialised: time {lazy['seconds'] / mat['seconds']:.2f}x, "
           f"peak RSS {lazy['peak_rss_mb'] / mat['peak_rss_mb']:.2f}x")
     print(f"same per-batch loss curve: {same_curve} (largest difference {max_diff:.2e})")
+    if args.repeat > 1:
+        print("all runs (s): " + "; ".join(f"{k} {v['all_seconds']}" for k, v in results.items()))
     print(f"model: {flops_image / 1e6:.2f} MFLOP forward per image; training ~{flops_pair_training / 1e6:.0f} "
           f"MFLOP per pair; float32 matmul peak here {peak:.0f} GFLOP/s")
     if args.json:
