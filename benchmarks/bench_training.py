@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Training the article's model: materialised pair arrays vs a lazy tf.data pipeline, against this CPU's peak.
 
-    python benchmarks/bench_training.py [--pairs 96000] [--json build/bench/training.json]
+    python benchmarks/bench_training.py [--pairs 96000] [--repeat 3] [--json build/bench/training.json]
 
-Each variant trains one epoch of the article's model (batch 64, same seed, same pair order) in its own
-process, so that its peak resident memory (ru_maxrss) is its own. Reported, all from this one run:
+Each variant trains one epoch of the article's model (batch 64, same seed, same pair order, no
+reshuffling, so that the two loss curves can be compared batch by batch) in its own process, so that its
+peak resident memory (ru_maxrss) is its own. With ``--repeat`` the variants alternate which goes first and
+the median time is reported: on a shared machine single runs of the same work vary by ±30 %. Reported:
 
 - seconds, pairs/s and peak RSS (MB) per variant, and their ratios;
 - whether both variants give the same per-batch loss curve (they see identical batches);

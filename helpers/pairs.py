@@ -127,13 +127,14 @@ def generate_pairs(
 
 
 def pair_dataset(
-    images: object, indices: object, pair_labels: object, batch_size: int = 64
+    images: object, indices: object, pair_labels: object, batch_size: int = 64, shuffle_seed: int | None = None
 ):
     """A ``tf.data.Dataset`` of ``((anchors, partners), labels)`` batches gathered lazily by index.
 
     Holds ``images`` once (e.g. the preprocessed float32 training images) instead of the 2 × 2N copies that
-    :func:`generate_pairs` materialises; the order is that of ``indices`` (already shuffled), so batches
-    are identical to slicing the materialised arrays.
+    :func:`generate_pairs` materialises. Without ``shuffle_seed`` the order is that of ``indices`` (already
+    shuffled), so batches are identical to slicing the materialised arrays. With it, the pairs are
+    reshuffled every epoch — as ``fit`` does with arrays — in an order fixed by the seed.
     """
     import tensorflow as tf
 
@@ -143,14 +144,18 @@ def pair_dataset(
     check_same_length(indices, pair_labels, "indices", "pair_labels")
     if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+    if shuffle_seed is not None and (not isinstance(shuffle_seed, (int, np.integer)) or shuffle_seed < 0):
+        raise ValueError(f"shuffle_seed: expected a non-negative integer or None, got {shuffle_seed!r}")
     table = tf.constant(images)
 
     def gather(batch_indices, batch_labels):
         return (tf.gather(table, batch_indices[:, 0]), tf.gather(table, batch_indices[:, 1])), batch_labels
 
+    data = tf.data.Dataset.from_tensor_slices((indices.astype(np.int64), pair_labels))
+    if shuffle_seed is not None:
+        data = data.shuffle(len(indices), seed=int(shuffle_seed), reshuffle_each_iteration=True)
     return (
-        tf.data.Dataset.from_tensor_slices((indices.astype(np.int64), pair_labels))
-        .batch(int(batch_size))
+        data.batch(int(batch_size))
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )
