@@ -74,21 +74,29 @@ def best_threshold(distances: object, pair_labels: object) -> float:
     return float((d_sorted[k - 1] + d_sorted[k]) / 2)
 
 
+def _labelled_vectors(train_x: object, train_y: object, test_x: object, test_y: object, kind: str):
+    """Check a train and a test set of (N, D) vectors with integer labels; ``kind`` names them in errors."""
+    x_train, x_test = as_array(train_x, f"train_{kind}"), as_array(test_x, f"test_{kind}")
+    y_train, y_test = check_labels(train_y, "train_labels"), check_labels(test_y, "test_labels")
+    check_same_length(x_train, y_train, f"train_{kind}", "train_labels")
+    check_same_length(x_test, y_test, f"test_{kind}", "test_labels")
+    check_not_empty(x_train, f"train_{kind}")
+    check_not_empty(x_test, f"test_{kind}")
+    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
+        raise ValueError(f"{kind}: expected (N, D) arrays of one width, got {x_train.shape} and {x_test.shape}")
+    if not np.isfinite(x_train).all() or not np.isfinite(x_test).all():
+        raise ValueError(f"{kind}: contain NaN or infinite values")
+    return x_train, y_train, x_test, y_test
+
+
 def knn_accuracy(train_embeddings: object, train_labels: object, test_embeddings: object, test_labels: object,
                  k: int = 1) -> float:
     """Classification accuracy of k-nearest neighbours (Euclidean) in the embedding space."""
     from sklearn.neighbors import KNeighborsClassifier
 
-    x_train = as_array(train_embeddings, "train_embeddings")
-    x_test = as_array(test_embeddings, "test_embeddings")
-    y_train = check_labels(train_labels, "train_labels")
-    y_test = check_labels(test_labels, "test_labels")
-    check_same_length(x_train, y_train, "train_embeddings", "train_labels")
-    check_same_length(x_test, y_test, "test_embeddings", "test_labels")
-    check_not_empty(x_train, "train_embeddings")
-    check_not_empty(x_test, "test_embeddings")
-    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
-        raise ValueError(f"embeddings: expected (N, D) arrays of one width, got {x_train.shape} and {x_test.shape}")
+    x_train, y_train, x_test, y_test = _labelled_vectors(
+        train_embeddings, train_labels, test_embeddings, test_labels, "embeddings"
+    )
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(x_train):
         raise ValueError(f"k: expected a whole number from 1 to {len(x_train)}, got {k!r}")
     model = KNeighborsClassifier(n_neighbors=int(k)).fit(x_train, y_train)
@@ -212,18 +220,8 @@ def linear_probe_accuracy(train_features: object, train_labels: object, test_fea
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    x_train = as_array(train_features, "train_features")
-    x_test = as_array(test_features, "test_features")
-    y_train = check_labels(train_labels, "train_labels")
-    y_test = check_labels(test_labels, "test_labels")
-    check_same_length(x_train, y_train, "train_features", "train_labels")
-    check_same_length(x_test, y_test, "test_features", "test_labels")
-    check_not_empty(x_train, "train_features")
-    check_not_empty(x_test, "test_features")
-    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
-        raise ValueError(f"features: expected (N, D) arrays of one width, got {x_train.shape} and {x_test.shape}")
-    if not np.isfinite(x_train).all() or not np.isfinite(x_test).all():
-        raise ValueError("features: contain NaN or infinite values")
+    x_train, y_train, x_test, y_test = _labelled_vectors(train_features, train_labels, test_features, test_labels,
+                                                         "features")
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
     probe.fit(x_train, y_train)
     return float(np.mean(probe.predict(x_test) == y_test))
