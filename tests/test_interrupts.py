@@ -28,8 +28,14 @@ WRITER = textwrap.dedent("""
 """)
 
 
+def as_in_a_terminal():
+    """Ctrl-C reaches the child as it would from a terminal: a shell that starts this test suite in the
+    background (``cmd &``, as some CI runners do) makes its children ignore SIGINT, and Python keeps that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_while_writing(target: Path, signum: int) -> subprocess.CompletedProcess:
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=ROOT, preexec_fn=as_in_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "WRITING", proc.stderr.read()
@@ -77,8 +83,8 @@ def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, s
     nbformat.write(book, path)
     before = path.read_bytes()
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--in-place",
-                             "--notebooks-dir", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                             "--notebooks-dir", str(tmp_path)], cwd=ROOT, preexec_fn=as_in_a_terminal,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until the kernel runs the slow cell
