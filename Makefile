@@ -64,8 +64,11 @@ bench: setup  ## benchmarks (not tests): pairs, training memory/throughput, prof
 	@test -d $(BUILD)/executed || $(MAKE) run
 	$(BIN)/python benchmarks/bench_notebooks.py --executed $(BUILD)/executed --json $(BUILD)/bench/notebooks.json
 
+# JupyterLab refuses to run as root unless told; containers often run as root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup  ## open the series in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(LAB_ROOT)
 
 html: setup  ## static site of the executed series in build/site/ (SITE_SOURCE=build/executed after make run)
 	$(BIN)/python scripts/build_site.py --notebooks $(SITE_SOURCE) --out $(BUILD)/site
