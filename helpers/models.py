@@ -130,10 +130,10 @@ def warmup_cosine(steps: int, peak_learning_rate: float) -> keras.optimizers.sch
     )
 
 
-def feature_extractor(twin: keras.Model, layer: str = "global_avg_pool") -> keras.Model:
+def feature_extractor(twin: keras.Model, layer: str = "global_avg_pool", name: str | None = None) -> keras.Model:
     """The part of ``twin`` up to ``layer``: image → the features before the final Dense embedding, the
-    representation that linear probes read (notebook 13)."""
+    representation that linear probes read (notebook 13). Named ``name`` (default ``<twin>_features``)."""
     names = [lay.name for lay in twin.layers]
     if layer not in names:
         raise ValueError(f"layer: {layer!r} is not in {twin.name} (layers: {names})")
-    return keras.Model(twin.input, twin.get_layer(layer).output, name=f"{twin.name}_features")
+    return keras.Model(twin.input, twin.get_layer(layer).output, name=name or f"{twin.name}_features")

@@ -62,8 +62,7 @@ def encoder(input_shape: tuple[int, int, int] = INPUT_SHAPE, width: int = 32) ->
     image → (``4·width``,) features. The linear probe and k-NN of notebook 13 read these features."""
     from helpers.models import feature_extractor, improved_twin
 
-    features = feature_extractor(improved_twin(input_shape, width=width))
-    return keras.Model(features.input, features.output, name="encoder")
+    return feature_extractor(improved_twin(input_shape, width=width), name="encoder")
 
 
 def projection_head(features: int, dim: int = 64) -> keras.Sequential:
