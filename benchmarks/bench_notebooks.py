@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
-"""Wall time of each notebook of a `make run`, read from papermill's metadata in the executed notebooks.
+"""Wall time of each notebook of a `make run`, read from papermill's metadata in the executed notebooks, and
+the course's one time ledger.
 
     python benchmarks/bench_notebooks.py [--executed build/executed] [--json build/bench/notebooks.json]
+    python benchmarks/bench_notebooks.py --record avx512 --report build/test-report.xml   # update the ledger
 
 papermill records, in every notebook it executes, the start and end of the run (``metadata.papermill``)
 and of each cell (``cells[i].metadata.papermill``). This prints the time per notebook, its share of the
 series, and its slowest cell — where a teacher waiting for ``make run`` actually waits.
+
+The **time ledger** (``benchmarks/time_ledger.json``) keeps, for each CPU class, the per-notebook times of
+``make run`` and of the test run (nbval, from pytest's JUnit report: the sum of each notebook's cells),
+and the rest of ``make test``. ``--record CLASS`` replaces that class's column with this machine's
+measurements; the table is printed as Markdown, and the README shows exactly that table (a test checks it).
+Later changes update the ledger rather than quoting their own figures.
 """
 
 from __future__ import annotations
@@ -39,12 +47,93 @@ def timings(executed: Path) -> list[dict]:
     return rows
 
 
+LEDGER = ROOT / "benchmarks" / "time_ledger.json"
+CLASSES = {"avx512": "2-core AVX-512", "avx2": "2-core AVX2"}
+
+
+def test_report_seconds(report: Path) -> dict[str, float]:
+    """Seconds per notebook under nbval, and for everything else, from a pytest JUnit XML report."""
+    import xml.etree.ElementTree as ET
+
+    totals: dict[str, float] = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        classname = case.get("classname", "")  # nbval's cells: "notebooks.08_training.ipynb"
+        key = classname.split(".", 1)[1] if classname.endswith(".ipynb") else "other tests"
+        totals[key] = totals.get(key, 0.0) + float(case.get("time", 0))
+    return totals
+
+
+def load_ledger(path: Path = LEDGER) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {"classes": {}}
+
+
+def record(ledger: dict, cpu_class: str, how: str, run_rows: list[dict] | None, test_seconds: dict | None,
+           ci_seconds: float | None) -> dict:
+    """Replace one CPU class's measurements in ``ledger`` (only the parts given)."""
+    replayed = [r["notebook"] for r in run_rows or [] if r["parameters"].get("TRAIN") is False]
+    if replayed:
+        raise SystemExit(f"error: {', '.join(replayed)} ran with TRAIN=0; the ledger records `make run`, which trains")
+    entry = ledger["classes"].setdefault(cpu_class, {})
+    entry["how"] = how
+    if run_rows is not None:
+        entry["make_run"] = {r["notebook"]: round(r["seconds"]) for r in run_rows}
+    if test_seconds is not None:
+        entry["test"] = {k: round(v) for k, v in sorted(test_seconds.items())}
+    if ci_seconds is not None:
+        entry["ci_total"] = round(ci_seconds)
+    return ledger
+
+
+def ledger_table(ledger: dict) -> str:
+    """The ledger as one Markdown table: a row per notebook, `make run` and `make test` seconds per class."""
+    classes = [c for c in CLASSES if c in ledger["classes"]]
+    notebooks = sorted({nb for c in classes for part in ("make_run", "test")
+                        for nb in ledger["classes"][c].get(part, {}) if nb.endswith(".ipynb")})
+    head = "| notebook | " + " | ".join(f"make run, {CLASSES[c]} | make test, {CLASSES[c]}" for c in classes) + " |"
+    lines = [head, "|---|" + "---:|---:|" * len(classes)]
+
+    def cell(c, part, key):
+        value = ledger["classes"][c].get(part, {}).get(key)
+        return "—" if value is None else f"{value:,} s"
+
+    for nb in notebooks:
+        lines.append(f"| {nb} | " + " | ".join(f"{cell(c, 'make_run', nb)} | {cell(c, 'test', nb)}" for c in classes)
+                     + " |")
+    lines.append("| unit, integration and other tests | " + " | ".join(
+        f"— | {cell(c, 'test', 'other tests')}" for c in classes) + " |")
+
+    def total(c, part):
+        values = [v for k, v in ledger["classes"][c].get(part, {}).items()]
+        return f"**{sum(values) / 60:.0f} min**" if values else "—"
+
+    lines.append("| **total** | " + " | ".join(f"{total(c, 'make_run')} | {total(c, 'test')}" for c in classes) + " |")
+    ci = [f"{CLASSES[c]}: {ledger['classes'][c]['ci_total'] / 60:.0f} min" for c in classes
+          if ledger["classes"][c].get("ci_total")]
+    notes = [f"{CLASSES[c]}: {ledger['classes'][c]['how']}" for c in classes]
+    text = "\n".join(lines) + "\n"
+    if ci:
+        text += "\n`.ci/run` on a clean clone, install included — " + "; ".join(ci) + ".\n"
+    return text + "\nHow measured — " + "; ".join(notes) + ".\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--executed", type=Path, default=ROOT / "build" / "executed")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--record", choices=sorted(CLASSES), help="write this machine's times into the ledger")
+    parser.add_argument("--how", default="measured on this machine", help="how the class was measured (ledger note)")
+    parser.add_argument("--report", type=Path, help="pytest JUnit XML of `make test` (per-notebook nbval times)")
+    parser.add_argument("--ci-seconds", type=float, help="wall time of .ci/run on a clean clone")
     args = parser.parse_args()
-    rows = timings(args.executed)
+    rows = timings(args.executed) if args.executed.is_dir() else None
+    if args.record:
+        tests = test_report_seconds(args.report) if args.report else None
+        ledger = record(load_ledger(), args.record, args.how, rows, tests, args.ci_seconds)
+        LEDGER.write_text(json.dumps(ledger, indent=2, sort_keys=True) + "\n")
+    print("time ledger (benchmarks/time_ledger.json), seconds:\n")
+    print(ledger_table(load_ledger()))
+    if rows is None:
+        return 0
     total = sum(r["seconds"] for r in rows)
     print(f"make run, per notebook (papermill metadata in {args.executed})")
     print(f"{'notebook':<34}{'seconds':>9}{'share':>8}   slowest cell")

@@ -82,6 +82,11 @@ class SimCLR(keras.Model):
         super().__init__(**kwargs)
         self.encoder, self.head, self.augmenter = encoder, head, augmenter
 
+    def build(self, input_shape):
+        """Encoder and head are built by their own inputs; the augmenter learns its input shape here."""
+        self.augmenter.build(input_shape)
+        self.built = True
+
     def call(self, images, training=False):
         views = [self.augmenter(images, training=training) for _ in range(2)]
         projections = [self.head(self.encoder(v, training=training), training=training) for v in views]

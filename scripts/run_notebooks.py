@@ -4,13 +4,18 @@
     python scripts/run_notebooks.py                       # executed copies → build/executed/
     python scripts/run_notebooks.py -p EPOCHS 1           # override a parameter where a notebook has it
     python scripts/run_notebooks.py --only 08 09          # a subset, by number prefix
+    python scripts/run_notebooks.py -p TRAIN false        # load the shipped weights instead of training
     python scripts/run_notebooks.py --in-place            # refresh the committed notebooks' outputs
 
 Parameters are passed only to notebooks whose ``parameters`` cell declares them; a name that no notebook
 declares is an error (a typo would otherwise be silently ignored). ``--in-place`` takes no parameters:
 committed notebooks always show a run with their own defaults. Each refreshed notebook is written only
 after it ran to the end, with papermill's metadata stripped, so a failed refresh never leaves a
-half-executed notebook behind.
+half-executed notebook behind; the weights and histories a refreshed training notebook produced replace
+those in ``notebooks/trained/`` (with their SHA-256 sums) only when that notebook ran to the end.
+
+No cell has a time limit by default: a slow CPU must not trip one. Training prints its progress (with the
+time left) on this terminal, so a long cell never looks hung; ``--timeout SECONDS`` sets a limit if wanted.
 """
 
 from __future__ import annotations
@@ -49,8 +54,12 @@ def _dataset_name():
     return (lambda v: v in DATASETS), lambda: "one of " + ", ".join(DATASETS), "fashion_mnist"
 
 
+def _switch():
+    return (lambda v: v in (True, False)), lambda: "true or false (1 or 0)", "0"
+
+
 CONSTRAINTS = {"EPOCHS": _whole_number(1), "BATCH_SIZE": _whole_number(1), "SEED": _whole_number(0),
-               "DATASET": _dataset_name()}
+               "DATASET": _dataset_name(), "TRAIN": _switch()}
 
 
 def check_parameters(overrides: dict) -> list[str]:
@@ -97,13 +106,21 @@ def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
     return chosen
 
 
+def _positive_seconds(text: str) -> int:
+    seconds = int(text)
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r} (omit it for no limit)")
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     parser.add_argument("--output-dir", type=Path, default=ROOT / "build" / "executed")
     parser.add_argument("--in-place", action="store_true", help="refresh the committed notebooks' outputs")
     parser.add_argument("--only", nargs="+", metavar="PREFIX", help="run only notebooks starting with these")
-    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--timeout", type=_positive_seconds, default=None,
+                        help="seconds allowed per cell (default: no limit)")
     parser.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -120,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     overrides = {name: parse_value(value) for name, value in args.parameter}
+    if overrides.get("TRAIN") in (0, 1) and not isinstance(overrides["TRAIN"], bool):
+        overrides["TRAIN"] = bool(overrides["TRAIN"])  # make run TRAIN=0
     problems = check_parameters(overrides)
     if problems:
         for problem in problems:
@@ -152,18 +171,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace) -> int:
+    import shutil
+
     import nbformat
     import papermill as pm
 
+    from helpers.training import HEADLESS_VARIABLE, REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
+
+    os.environ[HEADLESS_VARIABLE] = "1"  # the kernels inherit it: training progress goes to this terminal
+    if args.in_place:
+        os.environ.pop(REPLAY_VARIABLE, None)  # a refresh always trains: its weights are the ones committed
     timings: list[tuple[str, float]] = []
     for number, nb in enumerate(notebooks, start=1):
         params = {k: v for k, v in overrides.items() if k in declared[nb]}
         shown = " ".join(f"{k}={v!r}" for k, v in params.items())
         print(f"[{number}/{len(notebooks)}] {nb.name} {shown}".rstrip(), flush=True)
+        staging = None
         if args.in_place:
             fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=nb.parent, prefix=f".{nb.stem}.")
             os.close(fd)
             output = Path(tmp)
+            staging = Path(tempfile.mkdtemp(prefix=f"{nb.stem}-weights-"))  # a training notebook's weights
+            os.environ[SHIP_VARIABLE] = str(staging)
         else:
             output = args.output_dir / nb.name
         start = time.perf_counter()
@@ -172,25 +201,26 @@ def execute(notebooks: list[Path], overrides: dict, declared: dict, args: argpar
                 str(nb), str(output), parameters=params, kernel_name="python3", cwd=str(nb.parent),
                 progress_bar=True, request_save_on_cell_execute=True, execution_timeout=args.timeout,
             )
+            timings.append((nb.name, time.perf_counter() - start))
+            if args.in_place:
+                executed = nbformat.read(output, as_version=4)
+                strip_metadata(executed)
+                nbformat.write(executed, output)
+                os.replace(output, nb)
+                shipped = copy_shipped(staging, nb.parent / "trained")
+                if shipped:
+                    print(f"    shipped {', '.join(shipped)} to {nb.parent.name}/trained/", flush=True)
         except pm.PapermillExecutionError as exc:
             print(f"\nFAILED: {nb.parent.name}/{nb.name}, cell {exc.cell_index} (execution count {exc.exec_count}): "
                   f"{exc.ename}: {exc.evalue}", file=sys.stderr)
             where = "kept nothing (the committed notebook is unchanged)" if args.in_place else f"see {output}"
             print(f"        {where}", file=sys.stderr)
-            if args.in_place:
-                output.unlink(missing_ok=True)
             return 1
-        except BaseException:
+        finally:
             if args.in_place:
                 output.unlink(missing_ok=True)
-            raise
-        elapsed = time.perf_counter() - start
-        timings.append((nb.name, elapsed))
-        if args.in_place:
-            executed = nbformat.read(output, as_version=4)
-            strip_metadata(executed)
-            nbformat.write(executed, output)
-            os.replace(output, nb)
+                os.environ.pop(SHIP_VARIABLE, None)
+                shutil.rmtree(staging, ignore_errors=True)
 
     width = max(len(name) for name, _ in timings)
     print("\nnotebook".ljust(width + 1) + "   seconds")

@@ -1,4 +1,5 @@
 import gzip
+import os
 import struct
 import time
 
@@ -224,10 +225,22 @@ def test_unknown_dataset_name_is_a_clear_error():
         load_dataset("fashion")
 
 
+FASHION_MISSING = ("Fashion-MNIST is not on this machine and cannot be downloaded: install Debian's "
+                   "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist; .ci/run installs it), "
+                   "set FASHION_MNIST_DIR, or connect to the internet")
+
+
 def test_fashion_mnist_full_and_verified(monkeypatch):
-    """Offline from Debian's dataset-fashion-mnist package (installed by .ci/run), online from Keras."""
+    """Offline from Debian's dataset-fashion-mnist package (installed by .ci/run), online from Keras.
+
+    Where neither is available it is skipped with what to install; CI (COURSE_REQUIRE_DATA=1) never skips."""
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
-    (x_train, y_train), (x_test, y_test) = load_dataset("fashion_mnist", verbose=False)
+    try:
+        (x_train, y_train), (x_test, y_test) = load_dataset("fashion_mnist", verbose=False)
+    except MnistDataError as exc:
+        if "through Keras failed" not in str(exc) or os.environ.get("COURSE_REQUIRE_DATA") == "1":
+            raise  # a corrupt copy is a failure anywhere; a missing one is a failure in CI
+        pytest.skip(FASHION_MISSING)
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert np.bincount(y_train).tolist() == [6000] * 10  # Fashion-MNIST is exactly balanced
     assert np.bincount(y_test).tolist() == [1000] * 10

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import HANG_SECONDS
 
 from helpers.artifacts import save_json
 
@@ -23,7 +24,7 @@ WRITER = textwrap.dedent("""
             f.write('{"loss": [0.1, ')   # half of the new file ...
             f.flush()
             print("WRITING", flush=True)
-            time.sleep(60)                # ... when the signal arrives
+            time.sleep(3600)              # ... when the signal arrives
             f.write('0.05]}')
 """)
 
@@ -40,7 +41,7 @@ def interrupt_while_writing(target: Path, signum: int) -> subprocess.CompletedPr
     try:
         assert proc.stdout.readline().strip() == "WRITING", proc.stderr.read()
         proc.send_signal(signum)
-        proc.wait(timeout=30)
+        proc.wait(timeout=HANG_SECONDS)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -76,7 +77,7 @@ def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, s
 
     book = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("STEPS = 1", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print('STARTED', flush=True)\nimport time\ntime.sleep(60)"),
+        nbformat.v4.new_code_cell("print('STARTED', flush=True)\nimport time\ntime.sleep(3600)"),
     ])
     book.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     path = tmp_path / "01_slow.ipynb"
@@ -86,7 +87,7 @@ def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, s
                              "--notebooks-dir", str(tmp_path)], cwd=ROOT, preexec_fn=as_in_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HANG_SECONDS
         while time.monotonic() < deadline:  # wait until the kernel runs the slow cell
             partial = [p for p in tmp_path.iterdir() if p.name.startswith(".01_slow.")]
             if partial and "STARTED" in partial[0].read_text():
@@ -95,7 +96,7 @@ def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, s
         else:
             pytest.fail("the notebook never started")
         proc.send_signal(signum)
-        proc.wait(timeout=60)
+        proc.wait(timeout=HANG_SECONDS)
     finally:
         if proc.poll() is None:
             proc.kill()

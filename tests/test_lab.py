@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -46,7 +47,7 @@ def lab(tmp_path):
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config")},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG_SECONDS
     while True:
         try:
             urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
@@ -58,7 +59,7 @@ def lab(tmp_path):
             time.sleep(0.5)
     yield url, root
     server.terminate()
-    server.wait(timeout=30)
+    server.wait(timeout=HANG_SECONDS)
     log.close()
 
 
@@ -75,7 +76,7 @@ def test_jupyterlab_opens_notebook_01_and_runs_its_first_cells(lab):
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.get(f"{url}/lab/tree/01_imports.ipynb?token={TOKEN}")
-        wait = WebDriverWait(driver, 120, poll_frequency=0.5)
+        wait = WebDriverWait(driver, HANG_SECONDS, poll_frequency=0.5)
         kernel_idle = """
             const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
             const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;

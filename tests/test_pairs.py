@@ -92,23 +92,6 @@ def test_lazy_dataset_yields_the_same_batches_as_the_arrays(rng):
     np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), y)
 
 
-def test_pair_dataset_reshuffles_every_epoch_reproducibly():
-    images = np.arange(40, dtype=np.float32).reshape(40, 1, 1, 1)
-    idx, y = generate_pair_indices(np.repeat(np.arange(4), 10), 0)
-
-    def epochs(seed, n=2):
-        data = pair_dataset(images, idx, y, batch_size=16, shuffle_seed=seed)
-        return [np.concatenate([b[0][0].ravel() for b in data.as_numpy_iterator()]) for _ in range(n)]
-
-    first, second = epochs(7)
-    assert not np.array_equal(first, second), "a new order every epoch"
-    np.testing.assert_array_equal(np.sort(first), np.sort(idx[:, 0].astype(np.float32)))  # the same pairs
-    np.testing.assert_array_equal(epochs(7)[0], first)  # same seed, same orders
-    assert not np.array_equal(epochs(8)[0], first)
-    with pytest.raises(ValueError, match="shuffle_seed"):
-        pair_dataset(images, idx, y, shuffle_seed=-1)
-
-
 def test_full_training_set_gives_96000_balanced_pairs(mnist):
     (x, y), _ = mnist
     idx, pair_y = generate_pair_indices(y[12000:], 42)

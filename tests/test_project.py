@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -42,7 +43,7 @@ def test_parse_value():
 
 def run_script(*args):
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), *args],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=HANG_SECONDS)
 
 
 def test_runner_refuses_an_unknown_parameter_before_running_anything(tmp_path):
@@ -116,7 +117,7 @@ def test_runner_checks_the_data_before_touching_the_build_folder(tmp_path):
     out = tmp_path / "build" / "executed"
     env = {**os.environ, "MNIST_DIR": str(data)}
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--output-dir", str(out)],
-                            capture_output=True, text=True, timeout=120, env=env)
+                            capture_output=True, text=True, timeout=HANG_SECONDS, env=env)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "error: MNIST: train-images-idx3-ubyte.gz: cannot decompress" in lines[0], result.stderr

@@ -1,0 +1,92 @@
+"""The weights in notebooks/trained/ are the ones the committed notebooks were produced from.
+
+`make test` replays these weights instead of training (COURSE_REPLAY=1), and nbval compares what the
+notebooks compute from them with the committed outputs. These tests close the loop: each file matches its
+SHA-256 sum, and a number recomputed from the weights equals the number the committed notebook shows from
+the `make refresh` run that trained them (its training log, or its results table).
+"""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.training import SHIPPED_DIR, read_sums, sha256_file
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = {"siamese_article": "08_training.ipynb", "twin_improved": "12_better_model.ipynb",
+        "simclr": "13_self_supervised.ipynb"}
+
+
+def shipped(name: str) -> dict:
+    return json.loads((SHIPPED_DIR / f"{name}_mnist.json").read_text())
+
+
+def notebook_text(notebook: str) -> str:
+    nb = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+    return "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+
+
+def test_every_shipped_file_is_listed_and_matches_its_sum():
+    sums = read_sums(SHIPPED_DIR)
+    expected = {f"{name}_mnist{suffix}" for name in RUNS for suffix in (".json", ".weights.h5")}
+    assert set(sums) == expected
+    assert {p.name for p in SHIPPED_DIR.iterdir()} == expected | {"SHA256SUMS"}
+    for name, digest in sums.items():
+        assert sha256_file(SHIPPED_DIR / name) == digest, name
+
+
+def test_shipped_histories_are_the_ones_the_committed_notebooks_show():
+    for name, notebook in RUNS.items():
+        record, text = shipped(name), notebook_text(notebook)
+        last = {key: values[-1] for key, values in record["history"].items()}
+        for key, value in last.items():  # Keras' epoch line: "loss: 0.0590 - val_loss: 0.0438"
+            assert re.search(rf"\b{key}: {value:.4f}\b", text), (notebook, key, value)
+        assert f"in {record['training_seconds']:.0f} s" in text, (notebook, record["training_seconds"])
+
+
+def _validation_data():
+    """Notebook 08's validation pairs, drawn exactly as it draws them."""
+    from helpers.data import load_dataset, preprocess, split_validation
+    from helpers.pairs import generate_pair_indices
+    from helpers.repro import set_seed
+
+    rng = set_seed(42)
+    (x_full, y_full), (x_test, y_test) = load_dataset("mnist", verbose=False)
+    (x_train, y_train), (x_val, y_val) = split_validation(x_full, y_full)
+    generate_pair_indices(y_train, rng)  # the training pairs come first and advance the generator
+    val_idx, val_labels = generate_pair_indices(y_val, rng)
+    return preprocess(x_train), y_train, preprocess(x_val), y_val, val_idx, val_labels, preprocess(x_test), y_test
+
+
+@pytest.mark.integration
+def test_weights_reproduce_the_validation_losses_and_the_probe_numbers_shown():
+    from helpers.evaluation import embed, knn_accuracy
+    from helpers.models import compile_improved, compile_siamese, improved_twin, siamese_network
+    from helpers.pairs import pair_dataset
+    from helpers.selfsup import SimCLR, digit_augmenter, encoder, projection_head
+
+    x_train, y_train, x_val, y_val, val_idx, val_labels, x_test, y_test = _validation_data()
+
+    article = compile_siamese(siamese_network())
+    article.load_weights(SHIPPED_DIR / "siamese_article_mnist.weights.h5")
+    loss, accuracy = article.evaluate(pair_dataset(x_val, val_idx, val_labels, batch_size=64), verbose=0)
+    history = shipped("siamese_article")["history"]
+    assert loss == pytest.approx(history["val_loss"][-1], rel=1e-4)
+    assert accuracy == pytest.approx(history["val_accuracy"][-1], abs=2 / len(val_labels))
+
+    twin = compile_improved(improved_twin(), steps=10)
+    twin.load_weights(SHIPPED_DIR / "twin_improved_mnist.weights.h5")
+    loss = twin.evaluate(x_val, y_val, batch_size=shipped("twin_improved")["params"]["IMPROVED_BATCH_SIZE"], verbose=0)
+    assert loss == pytest.approx(shipped("twin_improved")["history"]["val_loss"][-1], rel=1e-4)
+
+    enc = encoder()
+    simclr = SimCLR(enc, projection_head(enc.output_shape[-1], dim=64), digit_augmenter(seed=42))
+    simclr.build((None, 28, 28, 1))
+    simclr.load_weights(SHIPPED_DIR / "simclr_mnist.weights.h5")
+    knn1 = knn_accuracy(embed(enc, x_train), y_train, embed(enc, x_test), y_test, k=1)
+    row = re.search(r"^SimCLR \(no labels\)\s+([0-9.]+)\s+([0-9.]+)", notebook_text(RUNS["simclr"]), re.M)
+    assert row, "notebook 13 shows no results row for SimCLR"
+    assert abs(knn1 - float(row.group(2))) <= 2e-4, (knn1, row.group(2))  # printed with 4 decimals
