@@ -61,7 +61,7 @@ lint: setup  ## ruff and notebook-metadata checks on every file (the pre-commit 
 	$(BIN)/pre-commit run --all-files
 
 bench: setup  ## benchmarks (not tests): CPU class, pairs, training, profile, the time ledger; JSON in build/bench/
-	$(BIN)/python benchmarks/bench_cpu.py --json $(BUILD)/bench/cpu.json
+	$(BIN)/python benchmarks/bench_cpu.py --isa all --json $(BUILD)/bench/cpu.json
 	$(BIN)/python benchmarks/bench_pairs.py --json $(BUILD)/bench/pairs.json
 	$(BIN)/python benchmarks/bench_training.py --repeat 3 --json $(BUILD)/bench/training.json
 	$(BIN)/python benchmarks/bench_profile.py --json $(BUILD)/bench/profile.json

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -37,7 +36,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "trained"
 SUMS_FILE = "SHA256SUMS"
 REPLAY_VARIABLE = "COURSE_REPLAY"  # "1": every training notebook loads the shipped weights (make test)
 SHIP_VARIABLE = "COURSE_SHIP_DIR"  # set by `make refresh`: where finished runs put their weights for committing
-HEADLESS_VARIABLE = "COURSE_HEADLESS"  # set by the runner: progress goes to its terminal, one line per epoch here
+PROGRESS_VARIABLE = "COURSE_PROGRESS_FILE"  # set by the runner: a file it shows on its terminal (headless runs)
 
 
 class ReplayError(RuntimeError):
@@ -140,12 +139,14 @@ class TrainingRun:
         self.seconds = 0.0
 
     # -- training ---------------------------------------------------------------------------------------
-    def fit(self, data, *, epochs: int, validation_data=None, verbose: int | str | None = None, **fit_kwargs) -> dict:
+    def fit(self, data, *, epochs: int, validation_data=None, verbose: int | str | None = None, callbacks=(),
+            **fit_kwargs) -> dict:
         """``model.fit(data, epochs=epochs, validation_data=...)``, resumed from the last finished epoch.
 
         ``data`` holds the batches of all ``epochs`` in order (e.g. :func:`helpers.pairs.pair_dataset` or
         :func:`helpers.pairs.image_dataset` with ``epochs=``), so that a resumed run skips exactly the epochs done.
-        Other keyword arguments go to ``fit`` unchanged (e.g. ``validation_batch_size``).
+        ``callbacks`` run before the checkpoint (e.g. ``EarlyStopping``); other keyword arguments go to ``fit``
+        unchanged (e.g. ``validation_batch_size``).
         """
         steps = _steps_per_epoch(data, epochs)
         first_epoch = self._restore()
@@ -153,9 +154,9 @@ class TrainingRun:
             print(f"resuming after epoch {first_epoch}/{epochs} from {self.checkpoint.parent.name}/"
                   f"{self.checkpoint.name} ({_format_seconds(self.seconds)} of training done)", flush=True)
         if first_epoch < epochs:
-            headless = os.environ.get(HEADLESS_VARIABLE) == "1"
+            headless = bool(os.environ.get(PROGRESS_VARIABLE))  # papermill: one line per epoch in the notebook
             verbose = (2 if headless else 1) if verbose is None else verbose
-            callbacks = [_EpochCheckpoint(self, epochs, steps), _Progress(epochs, steps, self.stem)]
+            callbacks = [*callbacks, _EpochCheckpoint(self, epochs, steps), _Progress(epochs, steps, self.stem)]
             start, done = time.perf_counter(), self.seconds
             self.model.fit(data.skip(first_epoch * steps), epochs=epochs, initial_epoch=first_epoch,
                            steps_per_epoch=steps, validation_data=validation_data, shuffle=False,
@@ -202,8 +203,9 @@ class TrainingRun:
 
     def _finish(self) -> None:
         """Save the final weights and history (build folder, and the shipping folder during `make refresh`)."""
+        self.seconds = round(self.seconds, 1)  # as recorded, so that a replay prints the same number
         record = {"name": self.name, "dataset": self.dataset, "params": self.params, "history": self.history,
-                  "training_seconds": round(self.seconds, 1)}
+                  "training_seconds": self.seconds}
         folders = [self.build_dir / "trained"]
         if os.environ.get(SHIP_VARIABLE):
             folders.append(Path(os.environ[SHIP_VARIABLE]))
@@ -272,28 +274,28 @@ class _EpochCheckpoint(_keras_callback_base()):
 
 
 class _Progress(_keras_callback_base()):
-    """Headless runs (``make run``): a line every ~10 % of an epoch with the time left, on the runner's
-    terminal (the kernel's own stderr), so a slow machine never looks hung. The notebook keeps one line per
-    epoch."""
+    """Headless runs (``make run``): a line every ~10 % of an epoch with the time left, appended to the file
+    the runner shows on its terminal, so a slow machine never looks hung. The notebook itself keeps one line
+    per epoch; in JupyterLab, Keras' own progress bar shows the same live."""
 
     def __init__(self, epochs: int, steps: int, label: str):
         super().__init__()
         self.epochs, self.steps, self.label = epochs, steps, label
         self.every = max(1, math.ceil(steps / 10))
-        self.enabled = os.environ.get(HEADLESS_VARIABLE) == "1" and sys.__stderr__ is not None
+        self.path = os.environ.get(PROGRESS_VARIABLE)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.start = epoch, time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         step = batch + 1
-        if not self.enabled or (step % self.every and step != self.steps):
+        if not self.path or (step % self.every and step != self.steps):
             return
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / step * (self.steps - step) + elapsed / step * self.steps * (self.epochs - self.epoch - 1)
-        sys.__stderr__.write(f"    {self.label}: epoch {self.epoch + 1}/{self.epochs}, step {step}/{self.steps}, "
-                             f"about {_format_seconds(left)} of training left\n")
-        sys.__stderr__.flush()
+        per_step = (time.perf_counter() - self.start) / step
+        left = per_step * ((self.steps - step) + self.steps * (self.epochs - self.epoch - 1))
+        with open(self.path, "a") as f:
+            f.write(f"    {self.label}: epoch {self.epoch + 1}/{self.epochs}, step {step}/{self.steps}, "
+                    f"about {_format_seconds(left)} of training left\n")
 
 
 def copy_shipped(staging: Path, destination: Path = SHIPPED_DIR) -> list[str]:

@@ -171,14 +171,57 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace) -> int:
+    """Run the notebooks in order (:func:`_execute`), showing training progress from the kernels here."""
+    from helpers.training import PROGRESS_VARIABLE, REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
+
+    fd, progress = tempfile.mkstemp(prefix="course-progress-", suffix=".txt")
+    os.close(fd)
+    os.environ[PROGRESS_VARIABLE] = progress  # the kernels inherit it and append training progress there
+    stop = _show_progress(Path(progress))
+    try:
+        return _execute(notebooks, overrides, declared, args)
+    finally:
+        stop()
+        os.environ.pop(PROGRESS_VARIABLE, None)
+        Path(progress).unlink(missing_ok=True)
+
+
+def _show_progress(path: Path, every: float = 1.0):
+    """Echo what the kernels append to ``path`` on this terminal; returns a function that stops it."""
+    import threading
+
+    done = threading.Event()
+
+    def follow():
+        position = 0
+        while True:
+            finished = done.wait(every)
+            try:
+                with open(path) as f:
+                    f.seek(position)
+                    text = f.read()
+                    position = f.tell()
+            except OSError:
+                text = ""
+            if text:
+                sys.stderr.write(text)
+                sys.stderr.flush()
+            if finished:
+                return
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    return lambda: (done.set(), thread.join())
+
+
+def _execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace) -> int:
     import shutil
 
     import nbformat
     import papermill as pm
 
-    from helpers.training import HEADLESS_VARIABLE, REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
+    from helpers.training import REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
 
-    os.environ[HEADLESS_VARIABLE] = "1"  # the kernels inherit it: training progress goes to this terminal
     if args.in_place:
         os.environ.pop(REPLAY_VARIABLE, None)  # a refresh always trains: its weights are the ones committed
     timings: list[tuple[str, float]] = []

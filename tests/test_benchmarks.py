@@ -35,3 +35,33 @@ def test_notebook_timings_refuse_unexecuted_folders(tmp_path):
     (tmp_path / "01_a.ipynb").write_text(json.dumps({"metadata": {}, "cells": []}))
     with pytest.raises(SystemExit, match="no papermill timing"):
         bench_notebooks.timings(tmp_path)
+
+
+def test_junit_report_times_are_summed_per_notebook(tmp_path):
+    report = tmp_path / "report.xml"
+    report.write_text("""<testsuites><testsuite>
+        <testcase classname="notebooks.08_training.ipynb" name="Cell 0" time="1.5"/>
+        <testcase classname="notebooks.08_training.ipynb" name="Cell 1" time="2.0"/>
+        <testcase classname="notebooks.09_results.ipynb" name="Cell 0" time="4.0"/>
+        <testcase classname="tests.test_data" name="test_x" time="0.25"/>
+        <testcase classname="helpers.pairs" name="helpers.pairs.epoch_order" time="0.5"/>
+    </testsuite></testsuites>""")
+    assert bench_notebooks.test_report_seconds(report) == {"08_training.ipynb": 3.5, "09_results.ipynb": 4.0,
+                                                           "other tests": 0.75}
+
+
+def test_the_ledger_refuses_replayed_runs_and_renders_every_class():
+    rows = [{"notebook": "08_training.ipynb", "seconds": 400.4, "parameters": {}}]
+    ledger = bench_notebooks.record({"classes": {}}, "avx512", "native", rows, {"08_training.ipynb": 9.6,
+                                                                              "other tests": 120}, 600)
+    bench_notebooks.record(ledger, "avx2", "emulated", [dict(rows[0], seconds=1800)], None, None)
+    table = bench_notebooks.ledger_table(ledger)
+    assert "| 08_training.ipynb | 400 s | 10 s | 1,800 s | — |" in table
+    assert "2-core AVX-512: 10 min" in table and "2-core AVX2: emulated" in table
+    with pytest.raises(SystemExit, match="TRAIN=0"):
+        bench_notebooks.record(ledger, "avx2", "x", [dict(rows[0], parameters={"TRAIN": False})], None, None)
+
+
+def test_the_readme_shows_the_ledger_as_it_is():
+    readme = (ROOT / "README.md").read_text()
+    assert bench_notebooks.ledger_table(bench_notebooks.load_ledger()) in readme

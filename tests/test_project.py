@@ -90,6 +90,8 @@ def test_make_parameters_reach_a_notebook(name):
     (["-p", "BATCH_SIZE", "0"], "BATCH_SIZE=0: expected a whole number >= 1"),
     (["-p", "EPOCHS", "2.5"], "EPOCHS=2.5"),
     (["-p", "SEED", "abc"], "SEED='abc'"),
+    (["-p", "TRAIN", "2"], "TRAIN=2: expected true or false (1 or 0)"),
+    (["-p", "TRAIN", "maybe"], "TRAIN='maybe': expected true or false (1 or 0)"),
     (["-p", "DATASET", "cifar10"],
      "DATASET='cifar10': expected one of mnist, fashion_mnist (e.g. make run DATASET=fashion_mnist)"),
 ])
@@ -98,6 +100,18 @@ def test_runner_refuses_impossible_parameters_before_running_anything(tmp_path, 
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_runner_has_no_cell_time_limit_unless_one_is_asked_for(tmp_path):
+    """A slow CPU must not trip a fixed limit: none by default, and `--timeout 0` is refused, not 'no limit'."""
+    import run_notebooks
+
+    assert run_notebooks._positive_seconds("90") == 90
+    result = run_script("--timeout", "0", "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 2 and "expected a positive number of seconds" in result.stderr
+    source = (ROOT / "scripts" / "run_notebooks.py").read_text()
+    assert 'parser.add_argument("--timeout", type=_positive_seconds, default=None' in source
+    assert "--nbval-cell-timeout" not in (ROOT / "Makefile").read_text()
 
 
 def test_runner_refuses_an_unwritable_output_folder(tmp_path):
