@@ -83,8 +83,10 @@ class SimCLR(keras.Model):
         self.encoder, self.head, self.augmenter = encoder, head, augmenter
 
     def build(self, input_shape):
-        """Encoder and head are built by their own inputs; the augmenter learns its input shape here."""
-        self.augmenter.build(input_shape)
+        """Encoder and head are built by their own inputs; the augmenter learns its input shape here, unless
+        it already ran (e.g. on a few images for a figure)."""
+        if not self.augmenter.built:
+            self.augmenter.build(input_shape)
         self.built = True
 
     def call(self, images, training=False):

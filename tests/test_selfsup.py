@@ -93,3 +93,15 @@ def test_simclr_trains_without_labels_and_lowers_its_loss():
     history = model.fit(images, np.zeros(len(images)), batch_size=32, epochs=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert enc.output_shape == (None, 16)
+
+
+def test_simclr_builds_after_its_augmenter_was_used_on_a_batch_for_a_figure(tmp_path):
+    """Notebook 13 shows augmented views (the augmenter learns a batch shape) before training or replay."""
+    augmenter = digit_augmenter(seed=0)
+    augmenter(np.zeros((6, 28, 28, 1), np.float32), training=True)
+    enc = encoder(width=4)
+    model = SimCLR(enc, projection_head(enc.output_shape[-1], dim=8), augmenter)
+    model.build((None, 28, 28, 1))
+    model.save_weights(tmp_path / "m.weights.h5")
+    model.load_weights(tmp_path / "m.weights.h5")
+    assert model.predict(np.zeros((3, 28, 28, 1), np.float32), verbose=0).shape == (6, 8)
