@@ -9,8 +9,8 @@ AVX-512 that takes half an hour or more, so a run is wrapped in a :class:`Traini
   Run the cell again after an interruption (Ctrl-C, a closed laptop, a killed process) and training goes on
   from the last finished epoch, with the same result bit for bit as an uninterrupted run: the data order of
   every epoch is a function of (seed, epoch) (:func:`helpers.pairs.epoch_order`), not of how often the data was read. A
-  checkpoint belongs to one notebook, its parameters, the data set and the helpers' code: change any of
-  them and training starts afresh.
+  checkpoint belongs to one notebook's run: its parameters, the data set and data, the model, optimizer and
+  loss configuration, the callbacks and the helpers' code; change any of them and training starts afresh.
 - :meth:`TrainingRun.replay` loads the weights and the history that ``make refresh`` produced and committed
   in ``notebooks/trained/`` (verified against their SHA-256 sums) instead of training: ``TRAIN = False`` in a
   notebook, ``make run TRAIN=0``, and ``make test``, which sets ``COURSE_REPLAY=1``. Everything after the
@@ -36,6 +36,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "trained"
 SUMS_FILE = "SHA256SUMS"
 REPLAY_VARIABLE = "COURSE_REPLAY"  # "1": every training notebook loads the shipped weights (make test)
 SHIP_VARIABLE = "COURSE_SHIP_DIR"  # set by `make refresh`: where finished runs put their weights for committing
+FRESH_VARIABLE = "COURSE_FRESH"  # "1" (make refresh): train from scratch, never resume a checkpoint
 PROGRESS_VARIABLE = "COURSE_PROGRESS_FILE"  # set by the runner: a file it shows on its terminal (headless runs)
 
 
@@ -107,6 +108,32 @@ def verified(folder: Path, name: str) -> Path:
     return path
 
 
+def _layer_configs(model) -> list:
+    """Every layer's class and configuration, nested models included (dropout rate, augmentation strengths ...)."""
+    configs = []
+    for layer in getattr(model, "layers", []):
+        try:
+            config = layer.get_config()
+        except NotImplementedError:
+            config = {}
+        config = {k: v for k, v in config.items() if k != "name"}  # names are numbered per process
+        configs.append([type(layer).__name__, config, _layer_configs(layer)])
+    return configs
+
+
+def _plain(value):
+    """``value`` with only JSON types: other objects become their class name (never an address)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return type(value).__name__
+
+
 def _format_seconds(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
@@ -131,12 +158,29 @@ class TrainingRun:
         self.params = {k: params[k] for k in sorted(params)}
         self.build_dir = Path(build_dir)
         self.stem = f"{name}_{dataset}"
-        key = json.dumps({"name": name, "dataset": dataset, "params": self.params, "code": code_digest()},
-                         sort_keys=True)
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        self.checkpoint = self.build_dir / "checkpoints" / f"{self.stem}-{digest}.npz"
+        self.checkpoint: Path | None = None  # known once fit() sees the data and callbacks
         self.history: dict[str, list[float]] = {}
         self.seconds = 0.0
+
+    def _checkpoint_path(self, data, epochs: int, callbacks) -> Path:
+        """A file name that changes with anything that changes the result: the notebook's run name, data set,
+        parameters, the helpers' code, the model's and optimizer's configuration, the loss, the callbacks,
+        and the data itself (its size and first batch). A checkpoint of any other run is never resumed."""
+        import tensorflow as tf
+
+        first = hashlib.sha256()
+        for batch in data.take(1):
+            for array in tf.nest.flatten(batch):
+                first.update(np.ascontiguousarray(array.numpy()).tobytes())
+        loss = getattr(self.model, "loss", None)
+        optimizer = {k: v for k, v in self.model.optimizer.get_config().items() if k != "name"}
+        key = {"name": self.name, "dataset": self.dataset, "params": self.params, "code": code_digest(),
+               "model": _plain(_layer_configs(self.model)), "optimizer": _plain(optimizer),
+               "loss": getattr(loss, "__name__", type(loss).__name__), "epochs": epochs,
+               "callbacks": [type(c).__name__ for c in callbacks], "batches": int(data.cardinality()),
+               "first_batch": first.hexdigest()}
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+        return self.build_dir / "checkpoints" / f"{self.stem}-{digest}.npz"
 
     # -- training ---------------------------------------------------------------------------------------
     def fit(self, data, *, epochs: int, validation_data=None, verbose: int | str | None = None, callbacks=(),
@@ -149,10 +193,18 @@ class TrainingRun:
         unchanged (e.g. ``validation_batch_size``).
         """
         steps = _steps_per_epoch(data, epochs)
+        self.checkpoint = self._checkpoint_path(data, epochs, callbacks)
+        if os.environ.get(FRESH_VARIABLE) == "1":  # make refresh: never resume an interrupted make run
+            self.checkpoint.unlink(missing_ok=True)
         first_epoch = self._restore()
-        if first_epoch:
-            print(f"resuming after epoch {first_epoch}/{epochs} from {self.checkpoint.parent.name}/"
-                  f"{self.checkpoint.name} ({_format_seconds(self.seconds)} of training done)", flush=True)
+        where = f"{self.checkpoint.parent.name}/{self.checkpoint.name}"
+        if not self.checkpoint.is_file():
+            self._save_checkpoint(0)  # the starting state: a stop during epoch 1 resumes from here too
+        elif first_epoch == 0:
+            print(f"starting again from the state saved before epoch 1 ({where})", flush=True)
+        else:
+            print(f"resuming after epoch {first_epoch}/{epochs} from {where} "
+                  f"({_format_seconds(self.seconds)} of training done)", flush=True)
         if first_epoch < epochs:
             headless = bool(os.environ.get(PROGRESS_VARIABLE))  # papermill: one line per epoch in the notebook
             verbose = (2 if headless else 1) if verbose is None else verbose
@@ -168,6 +220,8 @@ class TrainingRun:
     def _state(self) -> dict[str, np.ndarray]:
         arrays = {f"model/{i}": np.asarray(v.numpy()) for i, v in enumerate(self.model.variables)}
         optimizer = self.model.optimizer
+        if not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
         arrays.update({f"optimizer/{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
         return arrays
 
@@ -231,6 +285,9 @@ class TrainingRun:
             raise ReplayError(f"the shipped {self.stem} weights were trained with other parameters: {shown}. "
                               "Train instead (TRAIN = True).")
         weights = verified(folder, f"{self.stem}.weights.h5")
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None and not optimizer.built:  # as after fit: a model saved later loads cleanly
+            optimizer.build(self.model.trainable_variables)
         if not self.model.built:
             from helpers.models import INPUT_SHAPE
 

@@ -62,6 +62,11 @@ CONSTRAINTS = {"EPOCHS": _whole_number(1), "BATCH_SIZE": _whole_number(1), "SEED
                "DATASET": _dataset_name(), "TRAIN": _switch()}
 
 
+#: Parameters that change what training produces: the shipped weights exist for their defaults only.
+REPLAY_FIXED = {"EPOCHS", "BATCH_SIZE", "SEED", "LEARNING_RATE", "DATASET", "IMPROVED_EPOCHS",
+                "IMPROVED_BATCH_SIZE", "PEAK_LEARNING_RATE", "SSL_EPOCHS", "SSL_BATCH_SIZE", "TEMPERATURE"}
+
+
 def check_parameters(overrides: dict) -> list[str]:
     """One message per parameter value that cannot work (empty list: all fine)."""
     problems = []
@@ -151,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no notebook has a parameter named {sorted(unknown)}; "
               f"known: {sorted(set().union(*declared.values()))}", file=sys.stderr)
         return 2
+    if overrides.get("TRAIN") is False:
+        changed = sorted(set(overrides) & REPLAY_FIXED)
+        if changed:
+            print(f"error: TRAIN=0 loads the weights `make refresh` trained with the notebooks' own defaults on "
+                  f"MNIST; it cannot be combined with {', '.join(changed)} (drop them, or train)", file=sys.stderr)
+            return 2
     message = check_data(overrides.get("DATASET", "mnist"))
     if message:
         print(f"error: {message}", file=sys.stderr)
@@ -220,10 +231,11 @@ def _execute(notebooks: list[Path], overrides: dict, declared: dict, args: argpa
     import nbformat
     import papermill as pm
 
-    from helpers.training import REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
+    from helpers.training import FRESH_VARIABLE, REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
 
     if args.in_place:
-        os.environ.pop(REPLAY_VARIABLE, None)  # a refresh always trains: its weights are the ones committed
+        os.environ.pop(REPLAY_VARIABLE, None)  # a refresh always trains: its weights are the ones committed ...
+        os.environ[FRESH_VARIABLE] = "1"  # ... from scratch, never resuming an interrupted `make run`
     timings: list[tuple[str, float]] = []
     for number, nb in enumerate(notebooks, start=1):
         params = {k: v for k, v in overrides.items() if k in declared[nb]}

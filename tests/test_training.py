@@ -162,19 +162,85 @@ def test_a_run_killed_after_epoch_1_resumes_in_a_new_process_bit_for_bit(tmp_pat
     assert list((tmp_path / "stopped" / "checkpoints").iterdir()) == []  # a finished run keeps no checkpoint
 
 
-def test_a_checkpoint_of_other_parameters_is_never_resumed(tmp_path):
-    a = TrainingRun("siamese_article", _small_twin(), dataset="mnist", params={"EPOCHS": 2}, build_dir=tmp_path)
-    b = TrainingRun("siamese_article", _small_twin(), dataset="mnist", params={"EPOCHS": 3}, build_dir=tmp_path)
-    c = TrainingRun("siamese_article", _small_twin(), dataset="fashion_mnist", params={"EPOCHS": 2},
-                    build_dir=tmp_path)
-    assert len({a.checkpoint, b.checkpoint, c.checkpoint}) == 3
-    a.model.optimizer.build(a.model.trainable_variables)
-    a.history = {"loss": [0.5]}
-    a._save_checkpoint(1)
-    assert b._restore() == 0 and b.history == {}  # EPOCHS=3 starts afresh ...
-    assert not a.checkpoint.exists()  # ... and the stale checkpoint of the same model is removed
-    a._save_checkpoint(1)
-    assert a._restore() == 1 and a.history == {"loss": [0.5]}
+def _tiny(tmp_path, dropout=0.4, epochs=2, n=96):
+    """The article's model on ``n`` random images (pairs of batch 32): a few steps, for the bookkeeping."""
+    import keras
+
+    from helpers.models import compile_siamese, siamese_network, siamese_twin
+    from helpers.pairs import generate_pair_indices
+
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).random((n, 28, 28, 1)).astype(np.float32)
+    idx, labels = generate_pair_indices(np.arange(n) % 4, 0)
+    data = pair_dataset(images, idx, labels, batch_size=32, shuffle_seed=0, epochs=epochs)
+    twin = siamese_twin()
+    for layer in twin.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = dropout
+    model = compile_siamese(siamese_network(twin))
+    return TrainingRun("siamese_article", model, dataset="mnist", params={"EPOCHS": epochs}, build_dir=tmp_path), data
+
+
+def test_a_checkpoint_of_another_run_is_never_resumed(tmp_path):
+    import keras
+
+    run, data = _tiny(tmp_path)
+    path = run._checkpoint_path(data, 2, [])
+    assert path == _tiny(tmp_path)[0]._checkpoint_path(_tiny(tmp_path)[1], 2, [])  # same run, same file
+    others = [_tiny(tmp_path, dropout=0.2),  # the model changed (a learner's edit in the notebook)
+              _tiny(tmp_path, epochs=3),  # a parameter
+              _tiny(tmp_path, n=100)]  # the data
+    assert len({path} | {r._checkpoint_path(d, r.params["EPOCHS"], []) for r, d in others}) == 4
+    assert run._checkpoint_path(data, 2, [keras.callbacks.EarlyStopping()]) != path  # a callback
+    run.checkpoint = path
+    run.history = {"loss": [0.5]}
+    run._save_checkpoint(1)
+    other, other_data = others[0]
+    other.checkpoint = other._checkpoint_path(other_data, 2, [])
+    assert other._restore() == 0 and other.history == {}  # starts afresh ...
+    assert not path.exists()  # ... and the stale checkpoint of the same model is removed
+
+
+def test_a_stop_during_epoch_1_and_a_second_fit_in_the_same_kernel_give_the_uninterrupted_weights(tmp_path):
+    """Ctrl-C in JupyterLab half-way through the first epoch, then the cell run again: no half-trained start."""
+    import keras
+
+    run, data = _tiny(tmp_path / "whole")
+    run.fit(data, epochs=2, verbose=0)
+    expected = [v.numpy() for v in run.model.variables]
+
+    class Stop(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                raise KeyboardInterrupt
+
+    stopped, data = _tiny(tmp_path / "stopped")
+    original_fit = stopped.model.fit
+
+    def fit_then_stop(*args, callbacks=(), **kwargs):
+        return original_fit(*args, callbacks=[*callbacks, Stop()], **kwargs)
+
+    stopped.model.fit = fit_then_stop
+    with pytest.raises(KeyboardInterrupt):
+        stopped.fit(data, epochs=2, verbose=0)
+    stopped.model.fit = original_fit  # the learner runs the cell again
+    stopped.fit(data, epochs=2, verbose=0)
+    for want, got in zip(expected, [v.numpy() for v in stopped.model.variables], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert len(stopped.history["loss"]) == 2
+
+
+def test_make_refresh_trains_from_scratch_even_with_a_checkpoint_there(tmp_path, monkeypatch, capsys):
+    from helpers.training import FRESH_VARIABLE
+
+    run, data = _tiny(tmp_path)
+    run.checkpoint = run._checkpoint_path(data, 2, [])
+    run.history = {"loss": [9.0]}
+    run._save_checkpoint(1)
+    monkeypatch.setenv(FRESH_VARIABLE, "1")
+    history = run.fit(data, epochs=2, verbose=0)
+    assert len(history["loss"]) == 2 and history["loss"][0] != 9.0
+    assert "resuming" not in capsys.readouterr().out
 
 
 def _short_run(kind: str, mnist, build: Path):
@@ -219,3 +285,18 @@ def test_short_real_training_lowers_the_loss_and_repeats_bit_for_bit(kind, mnist
     for w, w_again in zip(weights, weights_again, strict=True):
         np.testing.assert_array_equal(w, w_again)
     assert (tmp_path / "a" / "trained" / f"{kind}_mnist.weights.h5").is_file()  # what replay would load
+
+
+def test_a_replayed_model_saves_and_loads_without_warnings(tmp_path):
+    """Notebook 09 loads the model notebook 08 saved; after a replay too, that must print nothing to stderr."""
+    import warnings
+
+    from helpers.artifacts import load_model, save_model
+
+    run = TrainingRun("siamese_article", _small_twin(), dataset="mnist", build_dir=tmp_path,
+                      params={"EPOCHS": 5, "BATCH_SIZE": 64, "SEED": 42, "LEARNING_RATE": 0.001})
+    run.replay()
+    save_model(run.model, tmp_path / "m.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_model(tmp_path / "m.keras")
