@@ -87,9 +87,11 @@ def record(ledger: dict, cpu_class: str, how: str, run_rows: list[dict] | None, 
 def ledger_table(ledger: dict) -> str:
     """The ledger as one Markdown table: a row per notebook, `make run` and `make test` seconds per class."""
     classes = [c for c in CLASSES if c in ledger["classes"]]
+    label = {c: CLASSES[c] + (" (emulated)" if ledger["classes"][c].get("how", "").startswith("emulated") else "")
+             for c in classes}
     notebooks = sorted({nb for c in classes for part in ("make_run", "test")
                         for nb in ledger["classes"][c].get(part, {}) if nb.endswith(".ipynb")})
-    head = "| notebook | " + " | ".join(f"make run, {CLASSES[c]} | make test, {CLASSES[c]}" for c in classes) + " |"
+    head = "| notebook | " + " | ".join(f"make run, {label[c]} | make test, {label[c]}" for c in classes) + " |"
     lines = [head, "|---|" + "---:|---:|" * len(classes)]
 
     def cell(c, part, key):
@@ -107,9 +109,9 @@ def ledger_table(ledger: dict) -> str:
         return f"**{sum(values) / 60:.0f} min**" if values else "—"
 
     lines.append("| **total** | " + " | ".join(f"{total(c, 'make_run')} | {total(c, 'test')}" for c in classes) + " |")
-    ci = [f"{CLASSES[c]}: {ledger['classes'][c]['ci_total'] / 60:.0f} min" for c in classes
+    ci = [f"{label[c]}: {ledger['classes'][c]['ci_total'] / 60:.0f} min" for c in classes
           if ledger["classes"][c].get("ci_total")]
-    notes = [f"{CLASSES[c]}: {ledger['classes'][c]['how']}" for c in classes]
+    notes = [f"{label[c]}: {ledger['classes'][c]['how']}" for c in classes]
     text = "\n".join(lines) + "\n"
     if ci:
         text += "\n`.ci/run` on a clean clone, install included — " + "; ".join(ci) + ".\n"

@@ -57,7 +57,7 @@ def test_the_ledger_refuses_replayed_runs_and_renders_every_class():
     bench_notebooks.record(ledger, "avx2", "emulated", [dict(rows[0], seconds=1800)], None, None)
     table = bench_notebooks.ledger_table(ledger)
     assert "| 08_training.ipynb | 400 s | 10 s | 1,800 s | — |" in table
-    assert "2-core AVX-512: 10 min" in table and "2-core AVX2: emulated" in table
+    assert "2-core AVX-512: 10 min" in table and "2-core AVX2 (emulated): emulated" in table
     with pytest.raises(SystemExit, match="TRAIN=0"):
         bench_notebooks.record(ledger, "avx2", "x", [dict(rows[0], parameters={"TRAIN": False})], None, None)
 

@@ -92,6 +92,8 @@ def test_make_parameters_reach_a_notebook(name):
     (["-p", "SEED", "abc"], "SEED='abc'"),
     (["-p", "TRAIN", "2"], "TRAIN=2: expected true or false (1 or 0)"),
     (["-p", "TRAIN", "maybe"], "TRAIN='maybe': expected true or false (1 or 0)"),
+    (["-p", "TRAIN", "0", "-p", "EPOCHS", "2"], "TRAIN=0 loads the weights `make refresh` trained with the notebooks' "
+                                                  "own defaults on MNIST; it cannot be combined with EPOCHS"),
     (["-p", "DATASET", "cifar10"],
      "DATASET='cifar10': expected one of mnist, fashion_mnist (e.g. make run DATASET=fashion_mnist)"),
 ])
