@@ -8,18 +8,21 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.models`    — ``siamese_twin``, ``siamese_network``, ``compile_siamese``
 - :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``
 - :mod:`helpers.evaluation` — pair accuracy, ROC/AUC, validation-chosen threshold, k-NN and few-shot
+- :mod:`helpers.training`  — ``TrainingRun``: training that resumes after a stop, or replays the shipped weights
 - :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
 - :mod:`helpers.artifacts` — atomic writes of models, histories and figures into the build folder
 - :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught)
 
 Importing ``helpers`` imports TensorFlow quietly: TensorFlow's C++ start-up chatter (oneDNN notices,
 "could not find cuda drivers") is informational, would land in every notebook's stderr, and says nothing
-a learner needs. Genuine warnings and errors still get through (see :mod:`helpers._quiet`).
+a learner needs. Genuine warnings and errors still get through (see :mod:`helpers._quiet`). It also turns
+TensorFlow's oneDNN kernels on where TensorFlow would leave them off (CPUs with AVX2 but no AVX-512 VNNI/BF16:
+about 1.5x faster training in an emulation of them), unless ``TF_ENABLE_ONEDNN_OPTS`` is already set.
 """
 
 from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-__all__ = ["artifacts", "data", "evaluation", "losses", "models", "notebook", "pairs", "plots", "repro"]
+__all__ = ["artifacts", "data", "evaluation", "losses", "models", "notebook", "pairs", "plots", "repro", "training"]
 __version__ = "0.1.0"

@@ -46,7 +46,8 @@ def import_tensorflow_quietly() -> None:
         return
     # TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX-512 VNNI/BF16, AVX-VNNI or AMX;
     # on AVX2-only CPUs (most laptops) it falls back to slower Eigen kernels: with oneDNN on, the article's
-    # training ran about 1.5x faster there (benchmarks/bench_cpu.py). Same mathematics, other round-off.
+    # training ran about 1.5x faster in an emulation of such a CPU (benchmarks/bench_cpu.py). Same mathematics,
+    # other round-off.
     # Must be set before TensorFlow loads; TF_ENABLE_ONEDNN_OPTS=0 in the environment still turns it off.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     try:
