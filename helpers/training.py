@@ -27,6 +27,7 @@ import shutil
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from helpers.artifacts import atomic_path, save_json
@@ -138,12 +139,6 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def _keras_callback_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
 class TrainingRun:
     """One training run of a notebook: ``fit`` (resumable) or ``replay`` (the shipped weights).
 
@@ -208,7 +203,7 @@ class TrainingRun:
         if first_epoch < epochs:
             headless = bool(os.environ.get(PROGRESS_VARIABLE))  # papermill: one line per epoch in the notebook
             verbose = (2 if headless else 1) if verbose is None else verbose
-            callbacks = [*callbacks, _EpochCheckpoint(self, epochs, steps), _Progress(epochs, steps, self.stem)]
+            callbacks = [*callbacks, _EpochCheckpoint(self, epochs), _Progress(epochs, steps, self.stem)]
             start, done = time.perf_counter(), self.seconds
             self.model.fit(data.skip(first_epoch * steps), epochs=epochs, initial_epoch=first_epoch,
                            steps_per_epoch=steps, validation_data=validation_data, shuffle=False,
@@ -313,10 +308,10 @@ def _steps_per_epoch(data, epochs: int) -> int:
     return total // epochs
 
 
-class _EpochCheckpoint(_keras_callback_base()):
+class _EpochCheckpoint(keras.callbacks.Callback):
     """After each epoch: extend the run's history and save the checkpoint (atomically)."""
 
-    def __init__(self, run: TrainingRun, epochs: int, steps: int):
+    def __init__(self, run: TrainingRun, epochs: int):
         super().__init__()
         self.run, self.epochs = run, epochs
         self.started = time.perf_counter()
@@ -330,7 +325,7 @@ class _EpochCheckpoint(_keras_callback_base()):
             self.run._save_checkpoint(epoch + 1)
 
 
-class _Progress(_keras_callback_base()):
+class _Progress(keras.callbacks.Callback):
     """Headless runs (``make run``): a line every ~10 % of an epoch with the time left, appended to the file
     the runner shows on its terminal, so a slow machine never looks hung. The notebook itself keeps one line
     per epoch; in JupyterLab, Keras' own progress bar shows the same live."""
