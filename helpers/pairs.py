@@ -158,8 +158,7 @@ def pair_dataset(
         return (tf.gather(table, chosen[:, 0]), tf.gather(table, chosen[:, 1])), tf.gather(targets, batch)
 
     if shuffle_seed is None:
-        order = tf.data.Dataset.range(len(indices)).batch(int(batch_size))
-        order = order.repeat(epochs) if epochs != 1 else order
+        order = tf.data.Dataset.range(len(indices)).batch(int(batch_size)).repeat(epochs)
     else:
         order = epoch_batches(len(indices), batch_size, int(shuffle_seed), epochs)
     return order.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace) -> int:
     """Run the notebooks in order (:func:`_execute`), showing training progress from the kernels here."""
-    from helpers.training import PROGRESS_VARIABLE, REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
+    from helpers.training import PROGRESS_VARIABLE
 
     fd, progress = tempfile.mkstemp(prefix="course-progress-", suffix=".txt")
     os.close(fd)
