@@ -85,3 +85,36 @@ def test_links_between_notebooks_resolve(path):
         assert (path.parent / target).is_file(), f"{path.name} links to a missing {target}"
     if path != NOTEBOOKS[-1]:
         assert NOTEBOOKS[NOTEBOOKS.index(path) + 1].name in targets, "no link to the next notebook"
+
+
+SHOW_SOURCE = re.compile(r"^show_source\((\w+)\)$")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_shown_helper_source_is_the_current_code(path):
+    """A `show_source(f)` cell displays helper code: a change to that helper must come with a refreshed output.
+
+    nbval would catch it too, but only after the whole notebook ran in CI; this check costs no kernel.
+    """
+    import importlib
+    import pkgutil
+
+    import helpers
+    from helpers.notebook import show_source
+
+    modules = [importlib.import_module(f"helpers.{m.name}") for m in pkgutil.iter_modules(helpers.__path__)]
+
+    shown = 0
+    for i, cell in enumerate(code_cells(load(path))):
+        match = SHOW_SOURCE.match("".join(cell["source"]).strip())
+        if not match:
+            continue
+        shown += 1
+        [out] = cell["outputs"]
+        committed = "".join(out["data"]["text/markdown"])
+        [obj] = {id(f): f for m in modules if (f := vars(m).get(match.group(1))) is not None}.values()
+        assert committed == show_source(obj).data, (
+            f"cell {i}: shows an older {match.group(1)}; rerun the notebook (make refresh NB=...) or update the output"
+        )
+    if path.name[:2] in {"02", "03", "05", "06", "08", "10", "12", "13"}:
+        assert shown, "this notebook shows helper code; the pattern above no longer finds it"
