@@ -41,41 +41,37 @@ def parse_value(text: str):
         return text
 
 
-# What the Makefile's overridable parameters must be: checked before any notebook runs, so that a typo
-# such as EPOCHS=0 fails in a second with the cause, not minutes later inside notebook 08.
-def _whole_number(minimum: int):
-    check = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum  # noqa: E731
-    return check, lambda: f"a whole number >= {minimum}", "5"
+def _load_parameter_rules():
+    """``helpers/parameters.py``, loaded from its file: importing it through the package would run
+    ``helpers/__init__`` and load TensorFlow (seconds) before a bad value could be refused."""
+    import importlib.util
+
+    name = "helpers.parameters"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "helpers" / "parameters.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a later `import helpers.parameters` gets this same module
+    spec.loader.exec_module(module)
+    return module
 
 
-def _dataset_name():
-    from helpers.data import DATASETS
+def declared_parameters(path: Path) -> set[str]:
+    """The names assigned in a notebook's ``parameters`` cell (read as JSON and Python syntax: no kernel,
+    no papermill, so it costs milliseconds)."""
+    import ast
 
-    return (lambda v: v in DATASETS), lambda: "one of " + ", ".join(DATASETS), "fashion_mnist"
-
-
-def _switch():
-    return (lambda v: v in (True, False)), lambda: "true or false (1 or 0)", "0"
-
-
-CONSTRAINTS = {"EPOCHS": _whole_number(1), "BATCH_SIZE": _whole_number(1), "SEED": _whole_number(0),
-               "DATASET": _dataset_name(), "TRAIN": _switch()}
-
-
-#: Parameters that change what training produces: the shipped weights exist for their defaults only.
-REPLAY_FIXED = {"EPOCHS", "BATCH_SIZE", "SEED", "LEARNING_RATE", "DATASET", "IMPROVED_EPOCHS",
-                "IMPROVED_BATCH_SIZE", "PEAK_LEARNING_RATE", "SSL_EPOCHS", "SSL_BATCH_SIZE", "TEMPERATURE"}
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return {target.id for node in tree.body if isinstance(node, ast.Assign)
+                    for target in node.targets if isinstance(target, ast.Name)}
+    return set()
 
 
 def check_parameters(overrides: dict) -> list[str]:
     """One message per parameter value that cannot work (empty list: all fine)."""
-    problems = []
-    for name, value in overrides.items():
-        if name in CONSTRAINTS:
-            ok, expected, example = CONSTRAINTS[name]
-            if not ok(value):
-                problems.append(f"{name}={value!r}: expected {expected()} (e.g. make run {name}={example})")
-    return problems
+    return _load_parameter_rules().problems(overrides)
 
 
 def check_data(dataset: str) -> str | None:
@@ -103,12 +99,16 @@ def strip_metadata(nb) -> None:
 
 
 def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
-    if not only:
+    """The notebooks named by two-digit numbers (``--only 08 09``); every number must name one."""
+    if only is None:
         return notebooks
-    chosen = [nb for nb in notebooks if any(nb.name.startswith(prefix) for prefix in only)]
-    if not chosen:
-        raise SystemExit(f"error: --only {' '.join(only)} matches none of {[nb.name for nb in notebooks]}")
-    return chosen
+    by_number = {nb.name[:2]: nb for nb in notebooks}
+    numbers = [part for item in only for part in item.split()]  # ONLY="08 09" may arrive as one argument
+    wrong = [n for n in numbers if n not in by_number]
+    if not numbers or wrong:
+        raise SystemExit(f"error: --only expects notebook numbers from {', '.join(by_number)} "
+                         f"(e.g. --only 08 09); got {' '.join(map(repr, wrong or only))}")
+    return [nb for nb in notebooks if nb.name[:2] in numbers]
 
 
 def _positive_seconds(text: str) -> int:
@@ -129,35 +129,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    import papermill as pm
-
     every_notebook = sorted(args.notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
-    notebooks = select(every_notebook, args.only)
-    if not notebooks:
+    if not every_notebook:
         print(f"error: no numbered notebooks found in {args.notebooks_dir}/", file=sys.stderr)
         return 2
+    notebooks = select(every_notebook, args.only)
     if args.in_place and args.parameter:
         print("error: --in-place refreshes the committed notebooks with their own defaults; "
               "drop the -p options (or run without --in-place)", file=sys.stderr)
         return 2
 
+    # Everything about the parameters is checked before anything heavy is imported (a second, not ten).
     overrides = {name: parse_value(value) for name, value in args.parameter}
     if overrides.get("TRAIN") in (0, 1) and not isinstance(overrides["TRAIN"], bool):
         overrides["TRAIN"] = bool(overrides["TRAIN"])  # make run TRAIN=0
-    problems = check_parameters(overrides)
-    if problems:
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
     # Known names come from the whole series, so `--only 01 -p EPOCHS 1` is fine (01 just ignores it).
-    declared = {nb: set(pm.inspect_notebook(str(nb))) for nb in every_notebook}
+    declared = {nb: declared_parameters(nb) for nb in every_notebook}
     unknown = set(overrides) - set().union(*declared.values())
     if unknown:
         print(f"error: no notebook has a parameter named {sorted(unknown)}; "
               f"known: {sorted(set().union(*declared.values()))}", file=sys.stderr)
         return 2
+    problems = check_parameters(overrides)
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     if overrides.get("TRAIN") is False:
-        changed = sorted(set(overrides) & REPLAY_FIXED)
+        changed = sorted(set(overrides) & _load_parameter_rules().REPLAY_FIXED)
         if changed:
             print(f"error: TRAIN=0 loads the weights `make refresh` trained with the notebooks' own defaults on "
                   f"MNIST; it cannot be combined with {', '.join(changed)} (drop them, or train)", file=sys.stderr)
