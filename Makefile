@@ -7,15 +7,38 @@ BUILD  ?= build
 BIN    := $(VENV)/bin
 SITE_SOURCE ?= notebooks
 
-# Notebook parameters passed to papermill only when set (otherwise each notebook's own defaults apply).
-PARAMS := $(if $(EPOCHS),-p EPOCHS $(EPOCHS)) $(if $(SEED),-p SEED $(SEED)) \
-          $(if $(BATCH_SIZE),-p BATCH_SIZE $(BATCH_SIZE)) $(if $(DATASET),-p DATASET $(DATASET)) \
-          $(if $(TRAIN),-p TRAIN $(TRAIN)) $(if $(ONLY),--only $(ONLY))
+# Notebook parameters (and ONLY, a subset) count only when given on make's command line. Their values reach
+# the runner through the environment, which make sets for every command-line variable, never through a shell
+# command line: `make run 'EPOCHS=1; rm -rf ~'` is refused by the runner as an impossible EPOCHS, not executed.
+PARAMETERS := EPOCHS SEED BATCH_SIZE DATASET TRAIN ONLY
+SETTINGS   := PYTHON VENV BUILD SITE_SOURCE
+DATA_DIRS  := MNIST_DIR FASHION_MNIST_DIR
+GIVEN      := $(foreach v,$(PARAMETERS),$(if $(filter command line,$(origin $(v))),$(v)))
+COMMAND_LINE := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+UNKNOWN    := $(filter-out $(PARAMETERS) $(SETTINGS) $(DATA_DIRS),$(COMMAND_LINE))
+ifneq ($(UNKNOWN),)
+$(error unknown variable $(UNKNOWN) (a typo?); this Makefile knows $(PARAMETERS) $(SETTINGS) $(DATA_DIRS))
+endif
+# A value inherited from the shell (export BUILD=$$HOME) is never used: only the command line sets these.
+$(foreach v,$(PARAMETERS) $(SETTINGS),$(if $(filter environment,$(origin $(v))),\
+    $(warning $(v) from your environment is ignored; give it on the command line: make ... $(v)=...)$(eval $(v) :=)))
+BUILD  := $(or $(BUILD),build)
+VENV   := $(or $(VENV),.venv)
+PYTHON := $(or $(PYTHON),python3)
+SITE_SOURCE := $(or $(SITE_SOURCE),notebooks)
+BIN    := $(VENV)/bin
+# The build folder as an environment variable, so that recipes quote it ("$$COURSE_BUILD") and a path with
+# spaces or non-ASCII letters stays one word.
+export COURSE_BUILD := $(BUILD)
+export COURSE_GIVEN := $(GIVEN)
 
-# Offline machines keep a verified copy of MNIST beside the project; use it when it is there.
-SHARED_MNIST := $(abspath ../shared/data/mnist)
-ifneq ($(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte*),)
-export MNIST_DIR ?= $(SHARED_MNIST)
+# Offline machines keep a verified copy of MNIST beside the project (../shared/data/mnist): use it when it is
+# there and MNIST_DIR is not set. (Found by the shell, so that a folder name with spaces works.)
+ifeq ($(MNIST_DIR),)
+SHARED_MNIST := $(shell d=../shared/data/mnist; [ -e "$$d/train-images-idx3-ubyte.gz" ] && cd "$$d" && pwd)
+ifneq ($(SHARED_MNIST),)
+export MNIST_DIR := $(SHARED_MNIST)
+endif
 endif
 
 # No cell time limit (tests/conftest.py lifts nbval's): under test the training notebooks replay the weights
@@ -23,7 +46,7 @@ endif
 NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup run refresh test test-fast lint bench lab html clean distclean
+.PHONY: help all setup lock run refresh test test-fast lint bench lab html clean distclean
 
 help:  ## show this help
 	@echo "Contrastive learning course"
@@ -36,23 +59,27 @@ all: setup run  ## set up everything and run the whole series (a fresh machine's
 
 setup: $(VENV)/.installed  ## create the virtual environment, install dependencies and the Jupyter kernel
 
-$(VENV)/.installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed: make setup PYTHON=python3.11")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --editable '.[course]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (contrastive course)" >/dev/null
-	@touch $@
-	@echo "Environment ready in $(VENV)/"
+# Ready only when scripts/setup_env.py verified it (TensorFlow, Keras and helpers import; pip check): an
+# interrupted setup leaves no mark and is redone from scratch. Installs the exact versions of the lock.
+$(VENV)/.installed: pyproject.toml requirements/lock.txt
+	$(PYTHON) scripts/setup_env.py --venv "$(VENV)"
+
+LOCK_TOOL := uv==0.13.8
+lock: setup  ## re-resolve requirements/lock.txt to the newest versions pyproject.toml allows (then: make setup refresh)
+	$(BIN)/python -m pip install --quiet '$(LOCK_TOOL)'
+	$(BIN)/uv pip compile pyproject.toml --extra course --universal --upgrade --custom-compile-command "make lock" \
+	    --python-version $(shell sed -n 's/^requires-python = ">=\([0-9.]*\),.*/\1/p' pyproject.toml) \
+	    -o requirements/lock.txt
 
 run: setup  ## execute all notebooks headless (papermill) into build/executed/, in order (TRAIN=0: shipped weights)
-	$(BIN)/python scripts/run_notebooks.py --output-dir $(BUILD)/executed -p BUILD_DIR '"$(abspath $(BUILD))"' $(PARAMS)
+	$(BIN)/python scripts/run_notebooks.py --from-make
 
 refresh: setup  ## re-execute the committed notebooks in place, training for real; commit notebooks/trained/ too
-	$(BIN)/python scripts/run_notebooks.py --in-place $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python scripts/run_notebooks.py --from-make --in-place
 
 test: setup  ## unit tests, doctests, and every notebook re-executed (shipped weights) and compared by nbval
 	COURSE_REPLAY=1 $(BIN)/python -m pytest tests --doctest-modules helpers solutions notebooks $(NBVAL_OPTS) \
-	    --junitxml=$(BUILD)/test-report.xml
+	    --junitxml="$$COURSE_BUILD/test-report.xml"
 
 test-fast: setup  ## unit tests and doctests only (no notebooks)
 	$(BIN)/python -m pytest tests --doctest-modules helpers solutions
@@ -61,12 +88,12 @@ lint: setup  ## ruff and notebook-metadata checks on every file (the pre-commit 
 	$(BIN)/pre-commit run --all-files
 
 bench: setup  ## benchmarks (not tests): CPU class, pairs, training, profile, the time ledger; JSON in build/bench/
-	$(BIN)/python benchmarks/bench_cpu.py --isa all --json $(BUILD)/bench/cpu.json
-	$(BIN)/python benchmarks/bench_pairs.py --json $(BUILD)/bench/pairs.json
-	$(BIN)/python benchmarks/bench_training.py --repeat 3 --json $(BUILD)/bench/training.json
-	$(BIN)/python benchmarks/bench_profile.py --json $(BUILD)/bench/profile.json
-	@test -d $(BUILD)/executed || $(MAKE) run
-	$(BIN)/python benchmarks/bench_notebooks.py --executed $(BUILD)/executed --json $(BUILD)/bench/notebooks.json
+	$(BIN)/python benchmarks/bench_cpu.py --isa all --json "$$COURSE_BUILD/bench/cpu.json"
+	$(BIN)/python benchmarks/bench_pairs.py --json "$$COURSE_BUILD/bench/pairs.json"
+	$(BIN)/python benchmarks/bench_training.py --repeat 3 --json "$$COURSE_BUILD/bench/training.json"
+	$(BIN)/python benchmarks/bench_profile.py --json "$$COURSE_BUILD/bench/profile.json"
+	@test -d "$$COURSE_BUILD/executed" || $(MAKE) run
+	$(BIN)/python benchmarks/bench_notebooks.py --executed "$$COURSE_BUILD/executed" --json "$$COURSE_BUILD/bench/notebooks.json"
 
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -75,10 +102,11 @@ lab: setup  ## open the series in JupyterLab
 	$(BIN)/jupyter lab notebooks/ $(LAB_ROOT)
 
 html: setup  ## static site of the executed series in build/site/ (SITE_SOURCE=build/executed after make run)
-	$(BIN)/python scripts/build_site.py --notebooks $(SITE_SOURCE) --out $(BUILD)/site
+	$(BIN)/python scripts/build_site.py --notebooks "$(SITE_SOURCE)" --out "$$COURSE_BUILD/site"
 
 clean:  ## remove build outputs (models, histories, figures, executed notebooks)
-	rm -rf $(BUILD) .pytest_cache
+	$(PYTHON) scripts/clean.py "$$COURSE_BUILD"
+	rm -rf .pytest_cache
 
 distclean: clean  ## also remove the virtual environment
 	rm -rf $(VENV)

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class Terminated(KeyboardInterrupt):
@@ -51,7 +45,22 @@ def sigterm_as_exception() -> Iterator[None]:
 
 
 def _temporaries_of(target: Path) -> list[Path]:
-    return list(target.parent.glob(f".{target.stem}.*.tmp{target.suffix}"))
+    """Leftover temporaries of exactly ``target`` (never those of ``a.b.json`` when the target is ``a.json``)."""
+    return list(target.parent.glob(f".{glob_escape(target.name)}.{'?' * 8}.tmp{glob_escape(target.suffix)}"))
+
+
+def _new_temporary(target: Path) -> Path:
+    """A new, empty, hidden file beside ``target``, keeping its suffix (Keras and matplotlib read it). Created
+    with mode 0666, so the process umask applies as to any new file (no need to read the umask)."""
+    import secrets
+
+    while True:
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp{target.suffix}"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
 
 
 @contextmanager
@@ -67,12 +76,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     for stale in _temporaries_of(target):
         stale.unlink(missing_ok=True)
     with sigterm_as_exception():
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
-        os.close(fd)
-        tmp_path = Path(tmp)
+        tmp_path = _new_temporary(target)
         try:
             yield tmp_path
-            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
             os.replace(tmp_path, target)
         finally:
             tmp_path.unlink(missing_ok=True)
@@ -96,8 +102,14 @@ def save_json(data: Any, path: str | os.PathLike) -> Path:
 
 
 def load_json(path: str | os.PathLike, *, produced_by: str | None = None) -> Any:
-    """Read JSON written by :func:`save_json`; a missing file names what produces it."""
-    return json.loads(_existing(path, produced_by).read_text())
+    """Read JSON written by :func:`save_json`; a missing or corrupt file is an error naming the file (and
+    what produces it)."""
+    path = _existing(path, produced_by)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        hint = f" Run {produced_by} again to rewrite it." if produced_by else ""
+        raise ValueError(f"{path.name} in '{path.parent.name}/' is not valid JSON ({exc}).{hint}") from None
 
 
 def save_model(model, path: str | os.PathLike) -> Path:
@@ -121,8 +133,11 @@ def load_model(path: str | os.PathLike, *, produced_by: str | None = None):
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
-    """Save a matplotlib figure (format from the suffix), atomically."""
+    """Save a matplotlib figure (format from the suffix: ``.png``, ``.svg``, ``.pdf`` ...), atomically."""
     path = Path(path)
+    formats = fig.canvas.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise ValueError(f"path: '{path.name}' needs a figure suffix ({', '.join('.' + f for f in sorted(formats))})")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     return path

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers._checks import as_array, check_labels, check_not_empty, check_same_length
+from helpers._checks import as_array, check_labels, check_not_empty, check_number, check_same_length, drop_channel
 
 ENV_VAR = "MNIST_DIR"
 
 #: SHA-256 of MNIST's *decoded* IDX files (independent of how they were gzipped).
-IDX_SHA256 = {
+MNIST_SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
@@ -37,11 +37,24 @@ IDX_SHA256 = {
 }
 
 #: SHA-256 of Fashion-MNIST's decoded IDX files (from the archives matching the publisher's MD5 sums).
-FASHION_IDX_SHA256 = {
+FASHION_MNIST_SHA256 = {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
     "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+
+#: The four files, in the order load_data() returns them: x_train, y_train, x_test, y_test.
+STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+#: Size of each decoded IDX file (the same for MNIST and Fashion-MNIST): reading stops there, so that a
+#: small file that unpacks to gigabytes (a "zip bomb") is refused before it can fill the memory.
+IDX_BYTES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
 }
 
 
@@ -66,15 +79,15 @@ class DatasetSpec:
 
 
 DATASETS = {
-    "mnist": DatasetSpec("mnist", "MNIST", ENV_VAR, IDX_SHA256),
+    "mnist": DatasetSpec("mnist", "MNIST", ENV_VAR, MNIST_SHA256),
     "fashion_mnist": DatasetSpec(
-        "fashion_mnist", "Fashion-MNIST", "FASHION_MNIST_DIR", FASHION_IDX_SHA256,
+        "fashion_mnist", "Fashion-MNIST", "FASHION_MNIST_DIR", FASHION_MNIST_SHA256,
         system_dirs=("/usr/share/datasets/fashion-mnist",),
     ),
 }
 
 
-class MnistDataError(RuntimeError):
+class DatasetError(RuntimeError):
     """A data set could not be found, read or verified. The message names the file and what to do."""
 
 
@@ -86,7 +99,7 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 
 @dataclass(frozen=True)
-class MnistSource:
+class DataSource:
     """Where the data was found: ``kind`` is ``"idx"`` or ``"keras"``."""
 
     kind: str
@@ -100,7 +113,7 @@ class MnistSource:
         return f"keras.datasets.{self.spec.name}.load_data() (downloaded once, cached in ~/.keras/datasets)"
 
 
-def resolve_source(data_dir: str | os.PathLike | None = None, dataset: str = "mnist") -> MnistSource:
+def resolve_source(data_dir: str | os.PathLike | None = None, dataset: str = "mnist") -> DataSource:
     """Decide where a data set comes from: ``data_dir``, its environment variable, a system copy, Keras.
 
     An explicitly named folder that does not exist is an error, not a reason to fall back to a download.
@@ -110,13 +123,17 @@ def resolve_source(data_dir: str | os.PathLike | None = None, dataset: str = "mn
     if chosen is None:
         for system_dir in spec.system_dirs:
             if Path(system_dir).is_dir():
-                return MnistSource("idx", Path(system_dir), spec)
-        return MnistSource("keras", None, spec)
+                return DataSource("idx", Path(system_dir), spec)
+        return DataSource("keras", None, spec)
+    origin = "data_dir" if data_dir is not None else spec.env_var
+    if not str(chosen).strip():
+        raise DatasetError(f"{origin} is an empty path; name the folder holding the IDX files. {spec.remedy()}")
     directory = Path(chosen)
     if not directory.is_dir():
-        origin = "data_dir" if data_dir is not None else spec.env_var
-        raise MnistDataError(f"{origin} points to '{directory}', which is not a folder. {spec.remedy()}")
-    return MnistSource("idx", directory, spec)
+        raise DatasetError(f"{origin} points to '{directory}', which is not a folder. {spec.remedy()}")
+    if not os.access(directory, os.R_OK | os.X_OK):
+        raise DatasetError(f"{origin} points to '{directory}', which this user cannot read (permission denied).")
+    return DataSource("idx", directory, spec)
 
 
 def _sha256(data: bytes) -> str:
@@ -126,40 +143,61 @@ def _sha256(data: bytes) -> str:
 def _decode_idx(data: bytes, name: str) -> np.ndarray:
     """Parse IDX bytes: magic (0x0000 08 NDIM), NDIM big-endian uint32 sizes, then uint8 values."""
     if len(data) < 4 or data[:3] != b"\x00\x00\x08":
-        raise MnistDataError(f"{name}: not an IDX file of unsigned bytes (bad magic number {data[:4]!r})")
+        raise DatasetError(f"{name}: not an IDX file of unsigned bytes (bad magic number {data[:4]!r})")
     ndim = data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise MnistDataError(f"{name}: truncated IDX header ({len(data)} bytes)")
+        raise DatasetError(f"{name}: truncated IDX header ({len(data)} bytes)")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     expected = header + int(np.prod(shape))
     if len(data) != expected:
-        raise MnistDataError(
+        raise DatasetError(
             f"{name}: IDX header announces shape {shape} ({expected} bytes) but the file has {len(data)} bytes"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def read_idx(path: str | os.PathLike, expected_sha256: str | None = None) -> np.ndarray:
+def _read_capped(path: Path, limit: int | None) -> bytes:
+    """The (decompressed) bytes of ``path``, read in chunks; more than ``limit`` bytes is an error."""
+    chunks, size = [], 0
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise DatasetError(
+                    f"{path.name}: decodes to more than the {limit:,} bytes of the original file; it is not the "
+                    "original data. Replace it with a fresh copy of the original file."
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_idx(path: str | os.PathLike, expected_sha256: str | None = None,
+             expected_bytes: int | None = None) -> np.ndarray:
     """Read one IDX file (``.gz`` or raw) into a uint8 array, verifying its decoded bytes if asked.
+
+    Reading stops as soon as the decoded data exceeds ``expected_bytes``. Every problem (missing, unreadable,
+    corrupt, oversized, altered) is a :class:`DatasetError` whose message names the file.
 
     Example: ``read_idx("mnist/train-labels-idx1-ubyte.gz").shape == (60000,)``.
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_capped(path, expected_bytes)
     except FileNotFoundError:
-        raise MnistDataError(f"{path.name}: file not found in '{path.parent.name}/'.") from None
-    if path.suffix == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise MnistDataError(
-                f"{path.name}: cannot decompress ({exc}); the file is truncated or corrupt. "
-                "Replace it with a fresh copy of the original file."
-            ) from None
+        raise DatasetError(f"{path.name}: file not found in '{path.parent.name}/'.") from None
+    except PermissionError:
+        raise DatasetError(f"{path.name}: this user cannot read it (permission denied).") from None
+    except IsADirectoryError:
+        raise DatasetError(f"{path.name}: is a folder, expected an IDX file.") from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DatasetError(
+            f"{path.name}: cannot decompress ({exc}); the file is truncated or corrupt. "
+            "Replace it with a fresh copy of the original file."
+        ) from None
     if expected_sha256 is not None and _sha256(raw) != expected_sha256:
-        raise MnistDataError(
+        raise DatasetError(
             f"{path.name}: SHA-256 of the decoded bytes is {_sha256(raw)[:16]}..., expected "
             f"{expected_sha256[:16]}...: the file is corrupt or not the original data. "
             "Replace it with a fresh copy of the original file."
@@ -171,7 +209,7 @@ def _find_idx(directory: Path, stem: str, spec: DatasetSpec) -> Path:
     for candidate in (directory / f"{stem}.gz", directory / stem):
         if candidate.is_file():
             return candidate
-    raise MnistDataError(f"{stem}(.gz): not found in '{directory.name}/'. {spec.remedy()}")
+    raise DatasetError(f"{stem}(.gz): not found in '{directory.name}/'. {spec.remedy()}")
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:
@@ -186,11 +224,11 @@ def _load_from_keras(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray, np.ndar
     try:
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, spec.name).load_data()
     except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...") when offline
-        raise MnistDataError(f"downloading {spec.title} through Keras failed ({exc}). {spec.remedy()}") from exc
-    arrays = dict(zip(spec.sha256, (x_train, y_train, x_test, y_test)))
+        raise DatasetError(f"downloading {spec.title} through Keras failed ({exc}). {spec.remedy()}") from exc
+    arrays = dict(zip(STEMS, (x_train, y_train, x_test, y_test), strict=True))
     for stem, array in arrays.items():
         if _sha256(_idx_bytes(array)) != spec.sha256[stem]:
-            raise MnistDataError(
+            raise DatasetError(
                 f"keras.datasets.{spec.name}: its {stem} array does not match the original {spec.title}. "
                 "Delete its files in ~/.keras/datasets and run again to download a fresh copy."
             )
@@ -206,7 +244,7 @@ def load_dataset(
     (10000, 28, 28), uint8 labels of shape (60000,) and (10000,), exactly as
     ``keras.datasets.<name>.load_data()`` does. With ``verbose`` it prints one line naming the source.
 
-    Raises ``ValueError`` for an unknown name and :class:`MnistDataError` for a missing, truncated or
+    Raises ``ValueError`` for an unknown name and :class:`DatasetError` for a missing, truncated or
     corrupt file, or an impossible download.
 
     Example: ``load_dataset("mnist")`` prints, with ``MNIST_DIR`` set,
@@ -216,7 +254,7 @@ def load_dataset(
     spec = source.spec
     if source.kind == "idx":
         x_train, y_train, x_test, y_test = (
-            read_idx(_find_idx(source.directory, stem, spec), spec.sha256[stem]) for stem in spec.sha256
+            read_idx(_find_idx(source.directory, stem, spec), spec.sha256[stem], IDX_BYTES[stem]) for stem in STEMS
         )
     else:
         x_train, y_train, x_test, y_test = _load_from_keras(spec)
@@ -239,8 +277,8 @@ def preprocess(array: object) -> np.ndarray:
     dtype, or floats holding whole numbers in that range. Returns float32 of shape (N, H, W, 1).
 
     Refused, with the reason: non-numeric or boolean dtypes, other shapes, NaN or infinite pixels, values
-    outside 0..255, and floats with fractions (they look already scaled, and scaling twice would silently
-    darken every image).
+    outside 0..255, and floats with fractions or none above 1 (they look already scaled, and scaling twice
+    would silently darken every image).
 
     >>> preprocess(np.full((2, 28, 28), 255, dtype=np.uint8)).max(), preprocess(np.zeros((2, 28, 28), np.uint8)).shape
     (np.float32(1.0), (2, 28, 28, 1))
@@ -248,18 +286,17 @@ def preprocess(array: object) -> np.ndarray:
     images = as_array(array, "array")
     if images.dtype.kind == "b" or images.dtype.kind == "c":
         raise TypeError(f"array: expected raw pixel values (uint8 0..255), got dtype {images.dtype}")
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
+    images = drop_channel(images)
     if images.ndim != 3:
         raise ValueError(f"array: expected images of shape (N, H, W) or (N, H, W, 1), got shape {images.shape}")
     if images.size:
         if images.dtype.kind == "f":
             if not np.isfinite(images).all():
                 raise ValueError("array: contains NaN or infinite pixel values")
-            if not np.array_equal(images, np.round(images)):
+            if not np.array_equal(images, np.round(images)) or 0 < images.max() <= 1:
                 raise ValueError(
-                    "array: float pixels with fractions look already scaled; preprocess expects raw "
-                    "pixel values 0..255 and must not be applied twice"
+                    "array: float pixels with fractions, or none above 1, look already scaled; preprocess "
+                    "expects raw pixel values 0..255 and must not be applied twice"
                 )
         low, high = images.min(), images.max()
         if low < 0 or high > 255:
@@ -283,7 +320,8 @@ def split_validation(
     x_arr, y_arr = as_array(x, "x"), as_array(y, "y")
     check_same_length(x_arr, y_arr, "x", "y")
     check_not_empty(x_arr, "x")
-    if not isinstance(fraction, (int, float)) or isinstance(fraction, bool) or not 0 < fraction < 1:
+    fraction = check_number(fraction, "fraction", minimum=0.0)
+    if not 0 < fraction < 1:
         raise ValueError(f"fraction: expected a number strictly between 0 and 1, got {fraction!r}")
     n_val = int(round(len(x_arr) * fraction))
     if n_val == 0 or n_val == len(x_arr):

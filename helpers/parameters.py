@@ -1,9 +1,10 @@
 """What each notebook parameter may be: one rule per name, used by the runner and by the notebooks.
 
-The runner (``scripts/run_notebooks.py``) checks every ``-p NAME VALUE`` and ``make run NAME=VALUE`` here
-before it imports anything heavy, so a typo such as ``EPOCHS=0`` is refused in well under a second with its
-cause, not minutes later inside notebook 08. The notebooks call :func:`check_parameters` on their own
-parameters cell, so a learner who edits one in JupyterLab gets the same message.
+The runner (``scripts/run_notebooks.py``) checks every ``-p NAME VALUE`` (and what ``make run NAME=VALUE``
+forwards: the five :data:`MAKE_PARAMETERS`) here before it imports anything heavy, so a typo such as
+``EPOCHS=0`` is refused in well under a second with its cause, not minutes later inside notebook 08. The
+notebooks call :func:`check_parameters` on their own parameters cell, so a learner who edits one in
+JupyterLab gets the same rule.
 
 This module uses the standard library only and imports nothing from ``helpers`` (whose ``__init__`` loads
 TensorFlow): the runner loads it from its file without loading the package.
@@ -62,7 +63,7 @@ RULES: dict[str, Rule] = {
                  fixes_training=True),
     "DATASET": Rule(lambda v: v in DATASET_NAMES, "one of " + ", ".join(DATASET_NAMES), "fashion_mnist",
                     fixes_training=True),
-    "TRAIN": Rule(lambda v: v is True or v is False, "true or false (1 or 0)", "0"),
+    "TRAIN": Rule(lambda v: v is True or v is False, "True or False (make run TRAIN=0 or TRAIN=1)", "0"),
     "BUILD_DIR": Rule(lambda v: isinstance(v, str) and v.strip() != "", "a folder path", "build"),
     "N_DIGITS": whole(1, 50, "12"),
     "VALIDATION_FRACTION": Rule(lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1 (exclusive)",
@@ -74,15 +75,26 @@ RULES: dict[str, Rule] = {
     "LEARNING_RATE": positive("0.001", fixes_training=True),
     "TSNE_POINTS": whole(100, 10_000, "2000"),  # t-SNE's perplexity of 30 needs well over 90 points
     "IMPROVED_EPOCHS": whole(1, example="7", fixes_training=True),
-    "IMPROVED_BATCH_SIZE": whole(1, example="256", fixes_training=True),
+    "IMPROVED_BATCH_SIZE": whole(2, example="256", fixes_training=True),  # one image makes no pair
     "PEAK_LEARNING_RATE": positive("0.003", fixes_training=True),
     "SSL_EPOCHS": whole(1, example="4", fixes_training=True),
     "SSL_BATCH_SIZE": whole(2, example="256", fixes_training=True),  # one image has no negatives to contrast
     "TEMPERATURE": positive("0.2", fixes_training=True),
 }
 
+#: What ``make run NAME=VALUE`` forwards (the Makefile's PARAMETERS, less ONLY; a test keeps them equal). Other
+#: parameters are set in a notebook's parameters cell or with ``scripts/run_notebooks.py -p NAME VALUE``.
+MAKE_PARAMETERS = ("EPOCHS", "SEED", "BATCH_SIZE", "DATASET", "TRAIN")
+
 #: Parameters that change what training produces: the shipped weights exist for their defaults only.
 REPLAY_FIXED = frozenset(name for name, rule in RULES.items() if rule.fixes_training)
+
+
+def example(name: str, rule: Rule) -> str:
+    """How to give ``name`` a working value: on make's command line where the Makefile forwards it."""
+    if name in MAKE_PARAMETERS:
+        return f"make run {name}={rule.example}"
+    return f"{name} = {rule.example} in the parameters cell, or scripts/run_notebooks.py -p {name} {rule.example}"
 
 
 def problems(values: dict) -> list[str]:
@@ -93,7 +105,7 @@ def problems(values: dict) -> list[str]:
         if rule is None:
             found.append(f"{name}: not a parameter of this course; known: {', '.join(sorted(RULES))}")
         elif not rule.check(value):
-            found.append(f"{name}={value!r}: expected {rule.expected} (e.g. make run {name}={rule.example})")
+            found.append(f"{name}={value!r}: expected {rule.expected} (e.g. {example(name, rule)})")
     return found
 
 

@@ -77,13 +77,19 @@ def check_parameters(overrides: dict) -> list[str]:
 def check_data(dataset: str) -> str | None:
     """Load and verify the data set once before any notebook runs: a missing or corrupt file stops the
     series with its one-line cause and remedy, before anything in the build folder is touched."""
-    from helpers.data import MnistDataError, dataset_spec, load_dataset
+    from helpers.data import DatasetError, dataset_spec, load_dataset
 
     try:
         load_dataset(dataset, verbose=False)
-    except MnistDataError as exc:
+    except DatasetError as exc:
         return f"{dataset_spec(dataset).title}: {exc}"
     return None
+
+
+def _interrupted(nb: Path, cell: str, in_place: bool) -> int:
+    kept = "the committed notebook is unchanged" if in_place else "the executed copy shows how far it got"
+    print(f"\ninterrupted: {nb.parent.name}/{nb.name}{cell}; {kept}", file=sys.stderr)
+    return 130
 
 
 def strip_metadata(nb) -> None:
@@ -111,6 +117,26 @@ def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
     return [nb for nb in notebooks if nb.name[:2] in numbers]
 
 
+BUILD_MARK = ".course-build"  # `make clean` deletes only a folder with this mark (scripts/clean.py)
+
+
+def from_make(args: argparse.Namespace, environ) -> None:
+    """Fill ``args`` from what ``make run`` / ``make refresh`` exported: ``COURSE_BUILD`` (the build folder),
+    ``COURSE_GIVEN`` (the names given on make's command line) and each given name's value. The values never
+    pass through a shell, so any text is just a value, checked like every other."""
+    given = environ.get("COURSE_GIVEN", "").split()
+    for name in given:
+        value = environ.get(name, "")
+        if name == "ONLY":
+            args.only = value.split()
+        else:
+            args.parameter.append([name, value])
+    if not args.in_place:
+        build = Path(environ.get("COURSE_BUILD") or "build")
+        args.output_dir = build / "executed"
+        args.parameter.append(["BUILD_DIR", json.dumps(str(build.resolve()))])
+
+
 def _positive_seconds(text: str) -> int:
     seconds = int(text)
     if seconds < 1:
@@ -127,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=_positive_seconds, default=None,
                         help="seconds allowed per cell (default: no limit)")
     parser.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS, help=argparse.SUPPRESS)
+    parser.add_argument("--from-make", action="store_true",
+                        help="take BUILD, ONLY and the parameters from the environment the Makefile sets")
     args = parser.parse_args(argv)
+    if args.from_make:
+        from_make(args, os.environ)
 
     every_notebook = sorted(args.notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
     if not every_notebook:
@@ -135,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     notebooks = select(every_notebook, args.only)
     if args.in_place and args.parameter:
-        print("error: --in-place refreshes the committed notebooks with their own defaults; "
-              "drop the -p options (or run without --in-place)", file=sys.stderr)
+        print("error: a refresh (--in-place, make refresh) runs the committed notebooks with their own defaults; "
+              f"drop {', '.join(name for name, _ in args.parameter)} (or use make run)", file=sys.stderr)
         return 2
 
     # Everything about the parameters is checked before anything heavy is imported (a second, not ten).
@@ -170,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args.output_dir.mkdir(parents=True, exist_ok=True)
             tempfile.TemporaryFile(dir=args.output_dir).close()
+            if args.from_make:
+                (args.output_dir.parent / BUILD_MARK).touch()
         except OSError as exc:
             print(f"error: cannot write to {args.output_dir} ({exc.strerror}); choose another folder with "
                   "make run BUILD=... or fix its permissions", file=sys.stderr)
@@ -224,29 +256,70 @@ def _show_progress(path: Path, every: float = 1.0):
     return lambda: (done.set(), thread.join())
 
 
+class _CurrentCell:
+    """The index of the cell papermill is executing, for the one-line report of an interrupted run (papermill
+    itself marks an interrupted cell "completed")."""
+
+    index: int | None = None
+
+    @classmethod
+    def follow(cls) -> None:
+        from papermill.engines import NotebookExecutionManager
+
+        start = NotebookExecutionManager.cell_start
+        if getattr(start, "followed", False):
+            return
+
+        def cell_start(manager, cell, cell_index=None, **kwargs):
+            cls.index = cell_index
+            return start(manager, cell, cell_index, **kwargs)
+
+        cell_start.followed = True
+        NotebookExecutionManager.cell_start = cell_start
+
+    @classmethod
+    def where(cls) -> str:
+        return f", cell {cls.index}" if cls.index is not None else ""
+
+
+def remove_leftovers(notebooks_dir: Path, staging_dir: Path) -> None:
+    """What a refresh killed with SIGKILL can leave: hidden temporary notebooks beside the committed ones
+    (older runners wrote them there) and the staging folder. Removed before anything runs."""
+    import shutil
+
+    for stale in notebooks_dir.glob(".[0-9][0-9]_*.ipynb"):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(staging_dir, ignore_errors=True)
+
+
 def _execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace) -> int:
     import shutil
 
     import nbformat
     import papermill as pm
 
+    from helpers.artifacts import atomic_path
     from helpers.training import FRESH_VARIABLE, REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
 
+    # A refresh executes into a staging folder that neither nbval nor JupyterLab looks into.
+    staging_dir = args.notebooks_dir.parent / "build" / "refresh"
     if args.in_place:
         os.environ.pop(REPLAY_VARIABLE, None)  # a refresh always trains: its weights are the ones committed ...
         os.environ[FRESH_VARIABLE] = "1"  # ... from scratch, never resuming an interrupted `make run`
+        remove_leftovers(args.notebooks_dir, staging_dir)
+    _CurrentCell.follow()
     timings: list[tuple[str, float]] = []
     for number, nb in enumerate(notebooks, start=1):
+        _CurrentCell.index = None
         params = {k: v for k, v in overrides.items() if k in declared[nb]}
         shown = " ".join(f"{k}={v!r}" for k, v in params.items())
         print(f"[{number}/{len(notebooks)}] {nb.name} {shown}".rstrip(), flush=True)
-        staging = None
+        weights = None
         if args.in_place:
-            fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=nb.parent, prefix=f".{nb.stem}.")
-            os.close(fd)
-            output = Path(tmp)
-            staging = Path(tempfile.mkdtemp(prefix=f"{nb.stem}-weights-"))  # a training notebook's weights
-            os.environ[SHIP_VARIABLE] = str(staging)
+            output = staging_dir / nb.name
+            weights = staging_dir / f"{nb.stem}-weights"  # a training notebook's weights
+            weights.mkdir(parents=True, exist_ok=True)
+            os.environ[SHIP_VARIABLE] = str(weights)
         else:
             output = args.output_dir / nb.name
         start = time.perf_counter()
@@ -254,27 +327,33 @@ def _execute(notebooks: list[Path], overrides: dict, declared: dict, args: argpa
             pm.execute_notebook(
                 str(nb), str(output), parameters=params, kernel_name="python3", cwd=str(nb.parent),
                 progress_bar=True, request_save_on_cell_execute=True, execution_timeout=args.timeout,
+                # The kernel's own log (its transport notice, and a traceback when Ctrl-C tears it down while
+                # it replies) is not the learner's business; cell errors still come back through papermill.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
             timings.append((nb.name, time.perf_counter() - start))
             if args.in_place:
                 executed = nbformat.read(output, as_version=4)
                 strip_metadata(executed)
-                nbformat.write(executed, output)
-                os.replace(output, nb)
-                shipped = copy_shipped(staging, nb.parent / "trained")
+                with atomic_path(nb) as tmp:
+                    nbformat.write(executed, tmp)
+                shipped = copy_shipped(weights, nb.parent / "trained")
                 if shipped:
                     print(f"    shipped {', '.join(shipped)} to {nb.parent.name}/trained/", flush=True)
         except pm.PapermillExecutionError as exc:
+            if exc.ename == "KeyboardInterrupt":
+                return _interrupted(nb, f", cell {exc.cell_index}", args.in_place)
             print(f"\nFAILED: {nb.parent.name}/{nb.name}, cell {exc.cell_index} (execution count {exc.exec_count}): "
                   f"{exc.ename}: {exc.evalue}", file=sys.stderr)
             where = "kept nothing (the committed notebook is unchanged)" if args.in_place else f"see {output}"
             print(f"        {where}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) reached this process: one line, not a traceback
+            return _interrupted(nb, _CurrentCell.where(), args.in_place)
         finally:
             if args.in_place:
-                output.unlink(missing_ok=True)
                 os.environ.pop(SHIP_VARIABLE, None)
-                shutil.rmtree(staging, ignore_errors=True)
+                shutil.rmtree(staging_dir, ignore_errors=True)
 
     width = max(len(name) for name, _ in timings)
     print("\nnotebook".ljust(width + 1) + "   seconds")

@@ -1,14 +1,13 @@
 import gzip
 import os
 import struct
-import time
 
 import numpy as np
 import pytest
 
 import helpers.data as data
 from helpers.data import (
-    MnistDataError,
+    DatasetError,
     load_dataset,
     load_mnist,
     preprocess,
@@ -51,7 +50,7 @@ def tiny_idx_dir(tmp_path, monkeypatch):
         else:
             (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(raw))
     for stem, digest in hashes.items():
-        monkeypatch.setitem(data.IDX_SHA256, stem, digest)
+        monkeypatch.setitem(data.MNIST_SHA256, stem, digest)
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     return tmp_path, arrays
 
@@ -78,7 +77,7 @@ def test_env_var_is_used_when_no_folder_is_given(tiny_idx_dir, monkeypatch):
 def test_missing_file_names_file_and_remedy(tiny_idx_dir):
     folder, _ = tiny_idx_dir
     (folder / "t10k-labels-idx1-ubyte").unlink()
-    with pytest.raises(MnistDataError, match=r"t10k-labels-idx1-ubyte.*not found.*MNIST_DIR"):
+    with pytest.raises(DatasetError, match=r"t10k-labels-idx1-ubyte.*not found.*MNIST_DIR"):
         load_mnist(folder, verbose=False)
 
 
@@ -86,7 +85,7 @@ def test_truncated_gzip_is_a_clear_error(tiny_idx_dir):
     folder, _ = tiny_idx_dir
     gz = folder / "train-images-idx3-ubyte.gz"
     gz.write_bytes(gz.read_bytes()[:-100])
-    with pytest.raises(MnistDataError, match=r"train-images-idx3-ubyte.gz.*truncated or corrupt"):
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz.*truncated or corrupt"):
         load_mnist(folder, verbose=False)
 
 
@@ -95,7 +94,7 @@ def test_wrong_hash_is_a_clear_error(tiny_idx_dir):
     changed = arrays["t10k-images-idx3-ubyte"].copy()
     changed[0, 0, 0] ^= 1  # one flipped bit
     (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(changed)))
-    with pytest.raises(MnistDataError, match=r"t10k-images-idx3-ubyte.gz: SHA-256 .* corrupt"):
+    with pytest.raises(DatasetError, match=r"t10k-images-idx3-ubyte.gz: SHA-256 .* corrupt"):
         load_mnist(folder, verbose=False)
 
 
@@ -103,20 +102,20 @@ def test_truncated_raw_file_is_caught_by_header_check(tmp_path):
     raw = idx_bytes(np.zeros((3, 4, 4), np.uint8))
     path = tmp_path / "x-idx3-ubyte"
     path.write_bytes(raw[:-5])
-    with pytest.raises(MnistDataError, match=r"announces shape \(3, 4, 4\)"):
+    with pytest.raises(DatasetError, match=r"announces shape \(3, 4, 4\)"):
         read_idx(path)
 
 
 def test_not_an_idx_file(tmp_path):
     path = tmp_path / "x-idx3-ubyte"
     path.write_bytes(b"<html>404 not found</html>")
-    with pytest.raises(MnistDataError, match="bad magic"):
+    with pytest.raises(DatasetError, match="bad magic"):
         read_idx(path)
 
 
 def test_folder_that_does_not_exist_is_not_silently_replaced_by_a_download(tmp_path, monkeypatch):
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nope"))
-    with pytest.raises(MnistDataError, match="MNIST_DIR points to .* not a folder"):
+    with pytest.raises(DatasetError, match="MNIST_DIR points to .* not a folder"):
         resolve_source()
 
 
@@ -128,7 +127,7 @@ def test_offline_keras_download_says_how_to_provide_the_data(monkeypatch):
 
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    with pytest.raises(MnistDataError, match=r"downloading MNIST through Keras failed.*Set MNIST_DIR"):
+    with pytest.raises(DatasetError, match=r"downloading MNIST through Keras failed.*Set MNIST_DIR"):
         load_mnist(verbose=False)
 
 
@@ -140,7 +139,7 @@ def test_keras_download_is_verified_too(monkeypatch, mnist):
     tampered[0] = (tampered[0] + 1) % 10
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x_train, y_train), (x_test, tampered)))
-    with pytest.raises(MnistDataError, match="t10k-labels-idx1-ubyte array does not match"):
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte array does not match"):
         load_mnist(verbose=False)
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x_train, y_train), (x_test, y_test)))
     (_, y), _ = load_mnist(verbose=False)
@@ -156,10 +155,59 @@ def test_full_mnist_shapes_dtypes_and_published_label_counts(mnist):
     assert np.bincount(y_test).tolist() == PUBLISHED_TEST_COUNTS
 
 
-def test_loading_full_mnist_is_fast(mnist):
-    start = time.perf_counter()
-    load_mnist(verbose=False)
-    assert time.perf_counter() - start < 5.0
+def test_a_small_file_that_unpacks_to_gigabytes_is_refused_without_filling_memory(tiny_idx_dir):
+    """A 60 kB gzip placed as the labels file unpacks to 60 MB (a 14 MB one to 3 GB): reading stops at the
+    original file's size instead of decompressing everything and only then comparing the checksum."""
+    import tracemalloc
+
+    folder, _ = tiny_idx_dir
+    bomb = folder / "train-labels-idx1-ubyte"
+    bomb.unlink(missing_ok=True)
+    with gzip.open(folder / "train-labels-idx1-ubyte.gz", "wb") as f:
+        for _ in range(60):
+            f.write(bytes(1 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte.gz: decodes to more than the 60,008 bytes"):
+            load_mnist(folder, verbose=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f"{peak / 2**20:.0f} MiB held while refusing the file"
+
+
+def test_an_unreadable_file_or_folder_is_one_clear_error(tiny_idx_dir, monkeypatch):
+    folder, _ = tiny_idx_dir
+    real_open = gzip.open
+
+    def denied(path, *args, **kw):
+        if "train-images" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kw)
+
+    monkeypatch.setattr(gzip, "open", denied)  # as root, chmod 000 would not stop this test from reading
+    with pytest.raises(DatasetError, match=r"^train-images-idx3-ubyte.gz: this user cannot read it"):
+        load_mnist(folder, verbose=False)
+    monkeypatch.setattr(gzip, "open", real_open)
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
+    with pytest.raises(DatasetError, match="which this user cannot read"):
+        load_mnist(folder, verbose=False)
+
+
+def test_an_empty_folder_name_is_refused_not_read_as_the_root(monkeypatch):
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    with pytest.raises(DatasetError, match="data_dir is an empty path"):
+        load_mnist("", verbose=False)
+
+
+def test_the_four_arrays_come_back_by_file_name_not_by_dict_order(tiny_idx_dir, monkeypatch):
+    folder, arrays = tiny_idx_dir
+    reordered = dict(reversed(list(data.MNIST_SHA256.items())))
+    monkeypatch.setattr(data, "MNIST_SHA256", reordered)
+    monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetSpec("mnist", "MNIST", data.ENV_VAR, reordered))
+    (x_train, y_train), (x_test, y_test) = load_mnist(folder, verbose=False)
+    assert np.array_equal(x_train, arrays["train-images-idx3-ubyte"])
+    assert np.array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
 
 
 # --- preprocess -----------------------------------------------------------------------------------
@@ -237,7 +285,7 @@ def test_fashion_mnist_full_and_verified(monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
     try:
         (x_train, y_train), (x_test, y_test) = load_dataset("fashion_mnist", verbose=False)
-    except MnistDataError as exc:
+    except DatasetError as exc:
         if "through Keras failed" not in str(exc) or os.environ.get("COURSE_REQUIRE_DATA") == "1":
             raise  # a corrupt copy is a failure anywhere; a missing one is a failure in CI
         pytest.skip(FASHION_MISSING)
@@ -249,8 +297,8 @@ def test_fashion_mnist_full_and_verified(monkeypatch):
 def test_each_dataset_has_its_own_variable_and_hashes(tiny_idx_dir, monkeypatch):
     folder, _ = tiny_idx_dir
     monkeypatch.setenv("FASHION_MNIST_DIR", str(folder))  # MNIST-shaped test files, Fashion hashes
-    with pytest.raises(MnistDataError, match="SHA-256 of the decoded bytes"):
+    with pytest.raises(DatasetError, match="SHA-256 of the decoded bytes"):
         load_dataset("fashion_mnist", verbose=False)
     monkeypatch.setenv("FASHION_MNIST_DIR", str(folder / "missing"))
-    with pytest.raises(MnistDataError, match="FASHION_MNIST_DIR points to .* not a folder"):
+    with pytest.raises(DatasetError, match="FASHION_MNIST_DIR points to .* not a folder"):
         load_dataset("fashion_mnist", verbose=False)

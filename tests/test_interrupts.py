@@ -2,6 +2,7 @@
 half-written file where the artifact belongs, and the next write recovers cleanly."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -70,36 +71,49 @@ def test_sigkill_leftover_is_hidden_and_removed_by_the_next_write(tmp_path):
     assert json.loads(target.read_text()) == {"loss": [0.2]}
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, signum):
-    """`make refresh` stopped half-way (Ctrl-C, or a CI job's SIGTERM) changes no notebook."""
+    """`make refresh` stopped half-way (Ctrl-C, a CI job's SIGTERM, or SIGKILL) changes no notebook, leaves
+    nothing where nbval or JupyterLab look (notebooks/), and says where it stopped in one line."""
     import nbformat
 
+    started = tmp_path / "started"  # the slow cell is running (a notebook is saved only between cells)
     book = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("STEPS = 1", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print('STARTED', flush=True)\nimport time\ntime.sleep(3600)"),
+        nbformat.v4.new_code_cell(f"open({str(started)!r}, 'w').close()\nimport time\ntime.sleep(3600)"),
     ])
     book.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    path = tmp_path / "01_slow.ipynb"
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    path = notebooks / "01_slow.ipynb"
     nbformat.write(book, path)
+    (notebooks / ".01_slow.k2j4x.ipynb").write_text("{}")  # what an older runner left when killed
     before = path.read_bytes()
+    staged = tmp_path / "build" / "refresh" / "01_slow.ipynb"
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--in-place",
-                             "--notebooks-dir", str(tmp_path)], cwd=ROOT, preexec_fn=as_in_a_terminal,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--notebooks-dir", str(notebooks)], cwd=ROOT, preexec_fn=as_in_a_terminal,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + HANG_SECONDS
         while time.monotonic() < deadline:  # wait until the kernel runs the slow cell
-            partial = [p for p in tmp_path.iterdir() if p.name.startswith(".01_slow.")]
-            if partial and "STARTED" in partial[0].read_text():
+            if started.exists():
                 break
             time.sleep(0.2)
         else:
             pytest.fail("the notebook never started")
-        proc.send_signal(signum)
-        proc.wait(timeout=HANG_SECONDS)
+        if signum == signal.SIGKILL:
+            os.killpg(proc.pid, signum)  # the runner and its kernel, as an out-of-memory kill would
+        else:
+            proc.send_signal(signum)
+        output = proc.communicate(timeout=HANG_SECONDS)[0]
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode != 0
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["01_slow.ipynb"]
+    assert [p.name for p in notebooks.iterdir()] == ["01_slow.ipynb"]
+    if signum != signal.SIGKILL:
+        assert "interrupted: notebooks/01_slow.ipynb, cell 1; the committed notebook is unchanged" in output
+        assert "Traceback" not in output, output
+        assert not staged.parent.exists()

@@ -4,6 +4,7 @@ Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them);
 saying so where they are absent. The notebook is a copy, so running and saving never touch the course.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ import pytest
 from conftest import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "01_imports.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 MISSING = ("JupyterLab browser test needs Debian's chromium and chromium-driver "
@@ -37,7 +39,7 @@ def free_port() -> int:
 def lab(tmp_path):
     root = tmp_path / "course"
     root.mkdir()
-    shutil.copy(ROOT / "notebooks" / "01_imports.ipynb", root)
+    shutil.copy(NOTEBOOK, root)
     port = free_port()
     log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
@@ -69,6 +71,7 @@ def test_jupyterlab_opens_notebook_01_and_runs_its_first_cells(lab):
     from selenium.webdriver.support.ui import WebDriverWait
 
     url, folder = lab
+    committed = NOTEBOOK.read_bytes()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
@@ -86,16 +89,18 @@ def test_jupyterlab_opens_notebook_01_and_runs_its_first_cells(lab):
         driver.execute_script(run, "notebook:clear-all-cell-outputs")
         assert driver.find_elements("css selector", ".jp-OutputArea-output") == [], "stored outputs were cleared"
         driver.execute_script("window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0;")
-        for _ in range(8):  # the title, the parameters, the imports ... up to the Keras check (4 code cells)
+        keras_check = next(i for i, c in enumerate(json.loads(NOTEBOOK.read_text())["cells"])
+                           if "Keras backend" in "".join(c["source"]))
+        for _ in range(keras_check + 1):  # the title, the parameters, the imports ... up to the Keras check
             driver.execute_script(run, "notebook:run-cell-and-select-next")
         wait.until(lambda d: "Keras backend: tensorflow" in d.find_element("css selector", ".jp-Notebook").text)
         text = driver.find_element("css selector", ".jp-Notebook").text
         assert "tensorflow   2." in text and "Keras major version: 3" in text
+        assert "every package matches requirements/lock.txt" in text
         assert "Traceback" not in text and "Error" not in text
-        screenshots = ROOT / "build" / "lab"
-        screenshots.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(screenshots / "01_imports.png"))
-        assert (screenshots / "01_imports.png").stat().st_size > 10_000
+        driver.save_screenshot(str(folder.parent / "01_imports.png"))  # beside the copy, never in the repo
+        assert (folder.parent / "01_imports.png").stat().st_size > 10_000
     finally:
         driver.quit()
-    assert (ROOT / "notebooks" / "01_imports.ipynb").read_bytes() != b"" and (folder / "01_imports.ipynb").exists()
+    assert NOTEBOOK.read_bytes() == committed, "the committed notebook was changed"
+    assert (folder / "01_imports.ipynb").exists()

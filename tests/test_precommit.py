@@ -27,14 +27,16 @@ def repo(tmp_path_factory):
     for name in tracked_files():
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, copy / name)
-    (copy / ".venv").symlink_to(VENV_BIN.parent)  # the hooks call .venv/bin/ruff and .venv/bin/nbstripout
     for args in (["init", "-q"], ["add", "-A"]):
         subprocess.run(["git", *args], cwd=copy, check=True)
     return copy
 
 
 def pre_commit(repo, tmp_path):
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "SKIP": ""}
+    # As a conda user has it: no .venv in the project, the environment active (scripts/tool.sh finds the tools).
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env.update({"PRE_COMMIT_HOME": str(tmp_path / "cache"), "SKIP": "", "CONDA_PREFIX": str(VENV_BIN.parent),
+                "PATH": "/usr/bin:/bin"})
     return subprocess.run([str(VENV_BIN / "pre-commit"), "run", "--all-files"], cwd=repo, env=env,
                           capture_output=True, text=True)
 
@@ -63,3 +65,19 @@ def test_hooks_strip_papermill_metadata_but_keep_outputs_and_flag_lint(repo, tmp
         assert outputs == [c.get("outputs") for c in json.loads(original)["cells"] if c["cell_type"] == "code"]
     finally:
         path.write_text(original)
+
+
+def test_the_hook_tool_finds_the_project_venv_without_an_active_environment(tmp_path):
+    """A venv user runs `.venv/bin/pre-commit` without activating anything: the tools come from .venv."""
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    shutil.copy2(ROOT / "scripts" / "tool.sh", project / "scripts" / "tool.sh")
+    (project / ".venv").symlink_to(VENV_BIN.parent)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    found = subprocess.run(["sh", "scripts/tool.sh", "ruff", "--version"], cwd=project, env=env,
+                           capture_output=True, text=True)
+    assert found.returncode == 0 and found.stdout.startswith("ruff "), found.stderr
+    (project / ".venv").unlink()
+    missing = subprocess.run(["sh", "scripts/tool.sh", "ruff", "--version"], cwd=project, env=env,
+                             capture_output=True, text=True)
+    assert missing.returncode == 127 and "run make setup" in missing.stderr

@@ -15,12 +15,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import run_notebooks  # noqa: E402
 
 
-def test_environment_yml_installs_the_pyproject_dependencies_not_a_second_list():
+def test_environment_yml_installs_the_lock_then_the_project_not_a_second_list():
     env = (ROOT / "environment.yml").read_text()
-    assert "python=3.11" in env
-    assert re.search(r"^\s*- -e \.\[course\]\s*$", env, re.M)
+    python = re.search(r"^\s*- python=(3\.\d+)\s*$", env, re.M).group(1)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import setup_env
+
+    low, high = setup_env.supported_python()
+    assert low[:2] <= tuple(map(int, python.split("."))) < high
     pip_lines = env.split("- pip:")[1].strip().splitlines()
-    assert [line.strip() for line in pip_lines if line.strip().startswith("-")] == ["- -e .[course]"]
+    assert [line.strip() for line in pip_lines if line.strip().startswith("-")] == [
+        "- -r requirements/lock.txt", "- -e .[course]"]
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
@@ -101,6 +106,14 @@ def test_every_parameter_has_one_rule_and_its_default_passes_it(path):
     assert parameters.problems(defaults) == []
 
 
+def test_the_make_parameters_are_the_ones_the_makefile_forwards():
+    from helpers import parameters
+
+    makefile = (ROOT / "Makefile").read_text()
+    forwarded = re.search(r"^PARAMETERS := (.*)$", makefile, re.M).group(1).split()
+    assert tuple(name for name in forwarded if name != "ONLY") == parameters.MAKE_PARAMETERS
+
+
 def test_the_rules_know_the_data_sets_the_loader_knows():
     from helpers import parameters
     from helpers.data import DATASETS
@@ -127,12 +140,13 @@ def test_a_bad_parameter_is_refused_before_anything_heavy_is_imported():
     (["-p", "EPOCHS", "2.5"], "EPOCHS=2.5"),
     (["-p", "SEED", "abc"], "SEED='abc'"),
     (["-p", "SEED", "-1"], "SEED=-1: expected a whole number from 0 to 4294967295"),
-    (["-p", "TSNE_POINTS", "10"], "TSNE_POINTS=10: expected a whole number >= 100 and <= 10000"),
+    (["-p", "TSNE_POINTS", "10"], "TSNE_POINTS=10: expected a whole number >= 100 and <= 10000 (e.g. TSNE_POINTS = "
+                                  "2000 in the parameters cell, or scripts/run_notebooks.py -p TSNE_POINTS 2000)"),
     (["-p", "TEMPERATURE", "0"], "TEMPERATURE=0: expected a positive finite number"),
     (["-p", "VALIDATION_FRACTION", "1.5"], "VALIDATION_FRACTION=1.5: expected a number between 0 and 1"),
     (["-p", "SSL_BATCH_SIZE", "1"], "SSL_BATCH_SIZE=1: expected a whole number >= 2"),
-    (["-p", "TRAIN", "2"], "TRAIN=2: expected true or false (1 or 0)"),
-    (["-p", "TRAIN", "maybe"], "TRAIN='maybe': expected true or false (1 or 0)"),
+    (["-p", "TRAIN", "2"], "TRAIN=2: expected True or False (make run TRAIN=0 or TRAIN=1)"),
+    (["-p", "TRAIN", "maybe"], "TRAIN='maybe': expected True or False"),
     (["-p", "TRAIN", "0", "-p", "EPOCHS", "2"], "TRAIN=0 loads the weights `make refresh` trained with the notebooks' "
                                                   "own defaults on MNIST; it cannot be combined with EPOCHS"),
     (["-p", "DATASET", "cifar10"],

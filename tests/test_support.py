@@ -53,3 +53,9 @@ def test_load_model_names_the_producer_when_missing(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="siamese_article.keras not found.*Run notebook 08_training"):
         load_model(tmp_path / "siamese_article.keras", produced_by="notebook 08_training.ipynb")
+
+
+def test_load_json_names_a_corrupt_file(tmp_path):
+    (tmp_path / "history.json").write_text('{"loss": [0.2, ')  # cut short
+    with pytest.raises(ValueError, match=r"^history.json in '.*' is not valid JSON .*Run notebook 08 again"):
+        load_json(tmp_path / "history.json", produced_by="notebook 08")
