@@ -37,3 +37,83 @@ def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) ->
 def check_not_empty(array: np.ndarray, name: str) -> None:
     if len(array) == 0:
         raise ValueError(f"{name}: expected at least one sample, got an empty array")
+
+
+def is_int(value: object) -> bool:
+    """A whole number of Python or NumPy type, never a bool (``True`` is not a batch size)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value: object, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as a Python int, or a ValueError naming ``name`` and the accepted range.
+
+    >>> check_int(np.int64(3), "epochs", minimum=1)
+    3
+    >>> check_int(True, "epochs", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs: expected a whole number >= 1, got True
+    """
+    if not is_int(value) or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        bounds = [f">= {minimum}"] if minimum is not None else []
+        bounds += [f"<= {maximum}"] if maximum is not None else []
+        raise ValueError(f"{name}: expected a whole number{' ' + ' and '.join(bounds) if bounds else ''}, "
+                         f"got {value!r}")
+    return int(value)
+
+
+def check_number(value: object, name: str, *, minimum: float | None = None, positive: bool = False) -> float:
+    """A finite real number (Python or NumPy, not bool) as float: NaN and infinities are refused.
+
+    >>> check_number(np.float32(0.5), "threshold", minimum=0.0)
+    0.5
+    """
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if ok:
+        number = float(value)
+        ok = np.isfinite(number) and (minimum is None or number >= minimum) and (not positive or number > 0)
+    if not ok:
+        bound = " > 0" if positive else (f" >= {minimum}" if minimum is not None else "")
+        raise ValueError(f"{name}: expected a finite number{bound}, got {value!r}")
+    return number
+
+
+#: Seeds NumPy, TensorFlow and Keras all accept.
+SEED_LIMIT = 2**32
+
+
+def as_rng(rng: object, name: str = "rng") -> np.random.Generator:
+    """A NumPy Generator: passed through, or made from a whole-number seed in [0, 2**32)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if not is_int(rng):
+        raise TypeError(f"{name}: expected a numpy Generator or a whole-number seed, got {type(rng).__name__}")
+    return np.random.default_rng(check_int(rng, name, 0, SEED_LIMIT - 1))
+
+
+def check_indices(indices: object, n_items: int, name: str = "indices") -> np.ndarray:
+    """Integer pairs of shape (M, 2), each index in [0, n_items)."""
+    indices = as_array(indices, name)
+    if indices.ndim != 2 or indices.shape[1] != 2 or indices.dtype.kind not in "iu":
+        raise ValueError(f"{name}: expected integer pairs of shape (M, 2), got {indices.dtype} {indices.shape}")
+    if indices.size and (indices.min() < 0 or indices.max() >= n_items):
+        raise ValueError(f"{name}: values must lie in [0, {n_items}), got [{indices.min()}, {indices.max()}]")
+    return indices
+
+
+def check_pair_labels(labels: object, name: str = "pair_labels") -> np.ndarray:
+    """Pair labels as float32, each exactly 1 (similar) or 0 (different): 5.0 or NaN is no pair label."""
+    array = as_array(labels, name)
+    if array.ndim != 1:
+        raise ValueError(f"{name}: expected shape (M,), got {array.shape}")
+    bad = ~np.isin(array, (0, 1))
+    if bad.any():
+        raise ValueError(f"{name}: expected 1 (similar) or 0 (different), got {array[bad][0].item()!r} "
+                         f"({int(bad.sum())} such values)")
+    return array.astype(np.float32)
+
+
+def drop_channel(images: np.ndarray) -> np.ndarray:
+    """A batch of grayscale images (or of image pairs) without its channel axis: (N, H, W, 1) → (N, H, W),
+    (N, 2, H, W, 1) → (N, 2, H, W); anything else unchanged."""
+    return images[..., 0] if images.ndim >= 4 and images.shape[-1] == 1 else images

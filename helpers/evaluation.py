@@ -11,7 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers._checks import as_array, check_labels, check_not_empty, check_same_length
+from helpers._checks import (
+    SEED_LIMIT,
+    as_array,
+    as_rng,
+    check_indices,
+    check_int,
+    check_labels,
+    check_not_empty,
+    check_number,
+    check_same_length,
+)
 
 
 def _distances_and_labels(distances: object, pair_labels: object) -> tuple[np.ndarray, np.ndarray]:
@@ -21,6 +31,8 @@ def _distances_and_labels(distances: object, pair_labels: object) -> tuple[np.nd
     check_not_empty(d, "distances")
     if not np.isfinite(d).all():
         raise ValueError("distances: contains NaN or infinite values")
+    if (d < 0).any():
+        raise ValueError(f"distances: a distance cannot be negative, got {d.min()}")
     if not np.isin(y, (0, 1)).all():
         raise ValueError("pair_labels: expected 0 (different) or 1 (similar) only")
     return d, y.astype(np.int64)
@@ -33,6 +45,7 @@ def pair_accuracy(distances: object, pair_labels: object, threshold: float = 0.5
     0.6666666666666666
     """
     d, y = _distances_and_labels(distances, pair_labels)
+    threshold = check_number(threshold, "threshold", minimum=0.0)
     return float(np.mean((d < threshold) == (y == 1)))
 
 
@@ -67,8 +80,8 @@ def best_threshold(distances: object, pair_labels: object) -> float:
     tied = np.concatenate([[False], d_sorted[1:] == d_sorted[:-1], [False]])
     correct = np.where(tied, -1, correct)
     k = int(np.argmax(correct))
-    if k == 0:
-        return float(d_sorted[0] - 1e-6)
+    if k == 0:  # "similar" for no pair: any threshold at or below the smallest distance (never negative)
+        return float(max(d_sorted[0] - 1e-6, 0.0))
     if k == len(d):
         return float(d_sorted[-1] + 1e-6)
     return float((d_sorted[k - 1] + d_sorted[k]) / 2)
@@ -97,9 +110,8 @@ def knn_accuracy(train_embeddings: object, train_labels: object, test_embeddings
     x_train, y_train, x_test, y_test = _labelled_vectors(
         train_embeddings, train_labels, test_embeddings, test_labels, "embeddings"
     )
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(x_train):
-        raise ValueError(f"k: expected a whole number from 1 to {len(x_train)}, got {k!r}")
-    model = KNeighborsClassifier(n_neighbors=int(k)).fit(x_train, y_train)
+    k = check_int(k, "k", 1, len(x_train))
+    model = KNeighborsClassifier(n_neighbors=k).fit(x_train, y_train)
     return float(np.mean(model.predict(x_test) == y_test))
 
 
@@ -118,12 +130,10 @@ def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embed
     y_train = check_labels(train_labels, "train_labels")
     x_train = as_array(train_embeddings, "train_embeddings")
     check_same_length(x_train, y_train, "train_embeddings", "train_labels")
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    rng = as_rng(rng)
     classes, counts = np.unique(y_train, return_counts=True)
-    if not isinstance(shots, (int, np.integer)) or shots < 1 or shots > counts.min():
-        raise ValueError(f"shots: expected a whole number from 1 to {counts.min()} (smallest class), got {shots!r}")
-    if draws < 1:
-        raise ValueError(f"draws: expected at least 1, got {draws}")
+    check_int(shots, "shots (at most the size of the smallest class)", 1, int(counts.min()))
+    check_int(draws, "draws", 1)
     scores = []
     for _ in range(draws):
         chosen = np.concatenate([rng.choice(np.flatnonzero(y_train == c), size=shots, replace=False) for c in classes])
@@ -139,9 +149,7 @@ def evaluation_pairs(labels: object, seed: int) -> tuple[np.ndarray, np.ndarray]
     """
     from helpers.pairs import generate_pair_indices
 
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    return generate_pair_indices(labels, rng=np.random.default_rng(int(seed)))
+    return generate_pair_indices(labels, rng=np.random.default_rng(check_int(seed, "seed", 0, SEED_LIMIT - 1)))
 
 
 def embed(twin, images: object, batch_size: int = 1024) -> np.ndarray:
@@ -160,12 +168,10 @@ def pair_distances(embeddings: object, indices: object) -> np.ndarray:
     >>> pair_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0, 1], [1, 1]])).tolist()
     [5.0, 0.0]
     """
-    from helpers.pairs import _check_indices
-
     e = as_array(embeddings, "embeddings").astype(np.float64)
     if e.ndim != 2:
         raise ValueError(f"embeddings: expected shape (N, D), got {e.shape}")
-    idx = _check_indices(indices, len(e))
+    idx = check_indices(indices, len(e))
     return np.linalg.norm(e[idx[:, 0]] - e[idx[:, 1]], axis=1)
 
 
@@ -178,6 +184,8 @@ def hardest_mistakes(distances: object, pair_labels: object, threshold: float, n
     ([0], [1])
     """
     d, y = _distances_and_labels(distances, pair_labels)
+    threshold = check_number(threshold, "threshold", minimum=0.0)
+    n = check_int(n, "n", 1)
     false_positive = np.flatnonzero((y == 0) & (d < threshold))
     false_negative = np.flatnonzero((y == 1) & (d >= threshold))
     return {

@@ -13,7 +13,36 @@ introduced the loss, use the opposite labels (0 = similar); the formula is the s
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
+
+from helpers._checks import check_number
+
+
+def _per_pair(values, name: str):
+    """Labels or distances as a flat (B,) float32 tensor; shape (B,) or (B, 1) only, so that (4,) labels
+    are never paired with a (2, 2) array by flattening it."""
+    shape = tuple(values.shape) if hasattr(values, "shape") else np.shape(values)
+    if len(shape) > 2 or (len(shape) == 2 and shape[1] not in (1, None)):
+        raise ValueError(f"{name}: expected shape (B,) or (B, 1), one value per pair, got {shape}")
+    return ops.reshape(ops.cast(values, "float32"), (-1,))
+
+
+def _check_same_batch(y, d) -> None:
+    if y.shape[0] is not None and d.shape[0] is not None and y.shape[0] != d.shape[0]:
+        raise ValueError(f"y_true and y_pred: expected one label per distance, got {y.shape[0]} and {d.shape[0]}")
+
+
+def _check_pair_labels(y) -> None:
+    """Labels must be 1 or 0. Checked on concrete values (a direct call, as in the notebooks); inside a
+    compiled training step the values are symbolic, and the data helpers have checked them already."""
+    try:
+        values = np.asarray(y)
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        return
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        raise ValueError(f"y_true: expected pair labels 1 (similar) or 0 (different), got {values[bad][0].item()!r}")
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -41,15 +70,16 @@ def contrastive_loss(y_true, y_pred, margin: float = 1.0):
     Returns float32 of shape (B,): ``y/2·d² + (1−y)/2·max(0, margin−d)²``. Keras averages it over the batch.
 
     Both inputs are flattened first: a (B,) label against a (B, 1) distance would otherwise broadcast to
-    (B, B) and silently compare every label with every distance.
+    (B, B) and silently compare every label with every distance. Other shapes, labels other than 0 and 1,
+    and a margin that is not a positive finite number are errors.
 
     >>> contrastive_loss(ops.array([1.0, 0.0]), ops.array([[0.5], [0.5]])).numpy().tolist()
     [0.125, 0.125]
     """
-    if margin <= 0:
-        raise ValueError(f"margin: expected a positive number, got {margin!r}")
-    d = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
-    y = ops.reshape(ops.cast(y_true, "float32"), (-1,))
+    margin = check_number(margin, "margin", positive=True)
+    d, y = _per_pair(y_pred, "y_pred"), _per_pair(y_true, "y_true")
+    _check_same_batch(y, d)
+    _check_pair_labels(y)
     similar = y * ops.square(d) / 2.0
     different = (1.0 - y) * ops.square(ops.maximum(margin - d, 0.0)) / 2.0
     return similar + different
@@ -65,10 +95,26 @@ def accuracy(y_true, y_pred, threshold: float = 0.5):
     >>> accuracy(ops.array([1.0, 0.0, 0.0]), ops.array([[0.2], [0.9], [0.1]])).numpy().tolist()
     [1.0, 1.0, 0.0]
     """
-    d = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
-    y = ops.reshape(ops.cast(y_true, "float32"), (-1,))
+    threshold = check_number(threshold, "threshold", minimum=0.0)
+    d, y = _per_pair(y_pred, "y_pred"), _per_pair(y_true, "y_true")
+    _check_same_batch(y, d)
     predicted_similar = ops.cast(d < threshold, "float32")
     return ops.cast(ops.equal(predicted_similar, ops.cast(y > 0.5, "float32")), "float32")
+
+
+def pairwise_distances(embeddings, squared: bool = False):
+    """(B, B) Euclidean distances between all rows of ``embeddings`` (B, D), via ``|a|² + |b|² − 2a·b`` (one
+    matrix product). Floored at Keras' ε before the square root, as :func:`euclidean_distance`: no NaN
+    gradient for identical rows (the diagonal). ``squared=True``: the floored squared distances.
+
+    >>> pairwise_distances(ops.array([[0.0, 0.0], [3.0, 4.0]])).numpy().round(3).tolist()
+    [[0.0, 5.0], [5.0, 0.0]]
+    """
+    emb = ops.cast(embeddings, "float32")
+    square_norms = ops.sum(ops.square(emb), axis=1)
+    sum_square = square_norms[:, None] + square_norms[None, :] - 2.0 * ops.matmul(emb, ops.transpose(emb))
+    sum_square = ops.maximum(sum_square, keras.config.epsilon())
+    return sum_square if squared else ops.sqrt(sum_square)
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -86,13 +132,9 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0):
     >>> round(float(batch_contrastive_loss(ops.array([0, 0, 1]), emb)), 4)  # ½·0.5² + mean(½·0.7², ½·0.6²)
     0.3375
     """
-    if margin <= 0:
-        raise ValueError(f"margin: expected a positive number, got {margin!r}")
+    margin = check_number(margin, "margin", positive=True)
     labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-    emb = ops.cast(y_pred, "float32")
-    square_norms = ops.sum(ops.square(emb), axis=1)
-    sum_square = square_norms[:, None] + square_norms[None, :] - 2.0 * ops.matmul(emb, ops.transpose(emb))
-    sum_square = ops.maximum(sum_square, keras.config.epsilon())  # as euclidean_distance: no NaN gradient at 0
+    sum_square = pairwise_distances(y_pred, squared=True)
     d = ops.sqrt(sum_square)
     same = ops.cast(ops.equal(labels[:, None], labels[None, :]), "float32")
     similar = same - ops.eye(ops.shape(labels)[0])  # every pair once each way; an image with itself is no pair

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from helpers._checks import check_int, check_number
 from helpers.losses import accuracy, contrastive_loss, euclidean_distance
 
 INPUT_SHAPE = (28, 28, 1)
@@ -83,21 +84,21 @@ def improved_twin(
     linear Dense embedding. Same input and output as :func:`siamese_twin`, so :func:`siamese_network`
     takes either. 156,320 parameters with the defaults.
     """
-    if not isinstance(width, int) or width < 1:
-        raise ValueError(f"width: expected a positive integer, got {width!r}")
+    width = check_int(width, "width", 1)
+
+    def conv_bn_relu(x, filters, k):
+        x = layers.Conv2D(filters, (3, 3), padding="same", use_bias=False, name=f"conv{k}")(x)
+        x = layers.BatchNormalization(name=f"bn{k}")(x)
+        return layers.ReLU(name=f"relu{k}")(x)
+
     inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
-    plan = ((width, width, "pool"), (2 * width, 2 * width, "pool"), (4 * width,))
-    k = 0
-    for block in plan:
-        for step in block:
-            if step == "pool":
-                x = layers.MaxPooling2D(pool_size=(2, 2), name=f"pool{k}")(x)
-                continue
-            k += 1
-            x = layers.Conv2D(step, (3, 3), padding="same", use_bias=False, name=f"conv{k}")(x)
-            x = layers.BatchNormalization(name=f"bn{k}")(x)
-            x = layers.ReLU(name=f"relu{k}")(x)
+    x = conv_bn_relu(inputs, width, 1)  # 28×28
+    x = conv_bn_relu(x, width, 2)
+    x = layers.MaxPooling2D(pool_size=(2, 2), name="pool2")(x)  # → 14×14
+    x = conv_bn_relu(x, 2 * width, 3)
+    x = conv_bn_relu(x, 2 * width, 4)
+    x = layers.MaxPooling2D(pool_size=(2, 2), name="pool4")(x)  # → 7×7
+    x = conv_bn_relu(x, 4 * width, 5)
     x = layers.GlobalAveragePooling2D(name="global_avg_pool")(x)
     outputs = layers.Dense(embedding_dim, name="embedding")(x)
     return keras.Model(inputs, outputs, name="improved_twin")
@@ -120,10 +121,8 @@ def compile_improved(twin: keras.Model, steps: int, peak_learning_rate: float = 
 def warmup_cosine(steps: int, peak_learning_rate: float) -> keras.optimizers.schedules.LearningRateSchedule:
     """Linear warm-up from 0 to ``peak_learning_rate`` over the first 10 % of ``steps``, then a cosine
     decay to 1 % of the peak at ``steps``."""
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps: expected a positive number of training steps, got {steps!r}")
-    if not peak_learning_rate > 0:
-        raise ValueError(f"peak_learning_rate: expected a positive number, got {peak_learning_rate!r}")
+    steps = check_int(steps, "steps", 1)
+    peak_learning_rate = check_number(peak_learning_rate, "peak_learning_rate", positive=True)
     warmup = max(1, steps // 10)
     return keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(1, steps - warmup), warmup_target=peak_learning_rate, warmup_steps=warmup, alpha=0.01

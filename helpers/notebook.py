@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from IPython.display import Markdown
+
+#: The exact versions that produced the committed outputs (``make lock`` writes it, ``make setup`` installs it).
+LOCK = Path(__file__).resolve().parent.parent / "requirements" / "lock.txt"
 
 
-def show_source(obj) -> IPython.display.Markdown:  # noqa: F821
+def show_source(obj) -> Markdown:
     """Display the source of a helper as a highlighted code block: one definition, shown where taught.
 
     >>> show_source(show_source).data.splitlines()[0]
@@ -14,3 +22,50 @@ def show_source(obj) -> IPython.display.Markdown:  # noqa: F821
     from IPython.display import Markdown
 
     return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")
+
+
+def lock_differences(lock: str | Path = LOCK) -> dict[str, tuple[str, str | None]]:
+    """Packages whose installed version is not the one ``lock`` pins for this platform and Python:
+    ``{name: (locked specifier, installed version or None)}``; empty when the environment is the locked one."""
+    from importlib.metadata import distributions
+
+    from packaging.requirements import Requirement
+
+    installed = {_normal(d.metadata["Name"]): d.version for d in distributions()}
+    differences = {}
+    for line in Path(lock).read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith((" ", "#")):
+            continue
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue  # pinned for another platform or Python version (see lock_covers)
+        name = _normal(requirement.name)
+        version = installed.get(name)
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            differences[name] = (str(requirement.specifier), version)
+    return differences
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def lock_covers(lock: str | Path = LOCK) -> bool:
+    """Whether ``lock`` pins anything for this platform and Python version (Linux x86_64 or macOS arm64,
+    Python 3.11 or 3.12); elsewhere ``make setup`` installs from the ranges and nothing can be compared."""
+    from packaging.requirements import Requirement
+
+    lines = [line for line in Path(lock).read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith((" ", "#"))]
+    return any(Requirement(line).marker is None or Requirement(line).marker.evaluate() for line in lines)
+
+
+def lock_report(lock: str | Path = LOCK) -> str:
+    """One line for notebook 01: does this environment hold exactly the locked versions?"""
+    if not lock_covers(lock):
+        return f"{Path(lock).name} does not cover this platform: versions not compared"
+    differences = lock_differences(lock)
+    if not differences:
+        return f"every package matches {Path(lock).parent.name}/{Path(lock).name}"
+    shown = ", ".join(f"{name} {have or 'missing'} (locked {want})" for name, (want, have) in differences.items())
+    return f"differs from {Path(lock).name}: {shown}; run make setup"

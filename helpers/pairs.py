@@ -25,18 +25,20 @@ import math
 
 import numpy as np
 
-from helpers._checks import as_array, check_labels, check_not_empty, check_same_length
+from helpers._checks import (
+    SEED_LIMIT,
+    as_array,
+    as_rng,
+    check_indices,
+    check_int,
+    check_labels,
+    check_not_empty,
+    check_pair_labels,
+    check_same_length,
+)
 
 SIMILAR = 1.0
 DIFFERENT = 0.0
-
-
-def _as_rng(rng: np.random.Generator | int) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng: expected a numpy Generator or an integer seed, got {type(rng).__name__}")
 
 
 def generate_pair_indices(
@@ -58,7 +60,7 @@ def generate_pair_indices(
     """
     labels = check_labels(labels)
     check_not_empty(labels, "labels")
-    rng = _as_rng(rng)
+    rng = as_rng(rng)
     n = len(labels)
 
     order = np.argsort(labels, kind="stable")  # indices grouped by class
@@ -95,16 +97,7 @@ def generate_pair_indices(
 def gather_pairs(images: object, indices: object) -> np.ndarray:
     """Turn ``(M, 2)`` pair indices into the ``(M, 2, *image_shape)`` array of image pairs."""
     images = as_array(images, "images")
-    return images[_check_indices(indices, len(images))]
-
-
-def _check_indices(indices: object, n_images: int) -> np.ndarray:
-    indices = as_array(indices, "indices")
-    if indices.ndim != 2 or indices.shape[1] != 2 or indices.dtype.kind not in "iu":
-        raise ValueError(f"indices: expected integer pairs of shape (M, 2), got {indices.dtype} {indices.shape}")
-    if indices.size and (indices.min() < 0 or indices.max() >= n_images):
-        raise ValueError(f"indices: values must lie in [0, {n_images}), got [{indices.min()}, {indices.max()}]")
-    return indices
+    return images[check_indices(indices, len(images))]
 
 
 def generate_pairs(
@@ -144,13 +137,13 @@ def pair_dataset(
     import tensorflow as tf
 
     images = as_array(images, "images")
-    indices = _check_indices(indices, len(images))
-    pair_labels = as_array(pair_labels, "pair_labels").astype(np.float32)
+    indices = check_indices(indices, len(images))
+    pair_labels = check_pair_labels(pair_labels)
     check_same_length(indices, pair_labels, "indices", "pair_labels")
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
-    if shuffle_seed is not None and (not isinstance(shuffle_seed, (int, np.integer)) or shuffle_seed < 0):
-        raise ValueError(f"shuffle_seed: expected a non-negative integer or None, got {shuffle_seed!r}")
+    check_not_empty(indices, "indices")
+    batch_size, epochs = check_int(batch_size, "batch_size", 1), check_int(epochs, "epochs", 1)
+    if shuffle_seed is not None:
+        shuffle_seed = check_int(shuffle_seed, "shuffle_seed", 0, SEED_LIMIT - 1)
     table, pairs, targets = tf.constant(images), tf.constant(indices.astype(np.int64)), tf.constant(pair_labels)
 
     def gather(batch):
@@ -158,9 +151,9 @@ def pair_dataset(
         return (tf.gather(table, chosen[:, 0]), tf.gather(table, chosen[:, 1])), tf.gather(targets, batch)
 
     if shuffle_seed is None:
-        order = tf.data.Dataset.range(len(indices)).batch(int(batch_size)).repeat(epochs)
+        order = tf.data.Dataset.range(len(indices)).batch(batch_size).repeat(epochs)
     else:
-        order = epoch_batches(len(indices), batch_size, int(shuffle_seed), epochs)
+        order = epoch_batches(len(indices), batch_size, shuffle_seed, epochs)
     return order.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
@@ -195,13 +188,12 @@ def epoch_batches(n: int, batch_size: int, seed: int, epochs: int):
     """A dataset of index batches: for each epoch, ``epoch_order(n, seed, epoch)`` cut into batches."""
     import tensorflow as tf
 
-    for name, value, low in (("batch_size", batch_size, 1), ("seed", seed, 0), ("epochs", epochs, 1)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name}: expected a whole number >= {low}, got {value!r}")
+    batch_size, seed, epochs = (check_int(batch_size, "batch_size", 1), check_int(seed, "seed", 0, SEED_LIMIT - 1),
+                                check_int(epochs, "epochs", 1))
     if n < 1:
         raise ValueError("expected at least one sample, got none")
-    orders = np.stack([epoch_order(n, int(seed), e) for e in range(epochs)]).astype(np.int64)
+    orders = np.stack([epoch_order(n, seed, e) for e in range(epochs)]).astype(np.int64)
     steps = math.ceil(n / batch_size)
     data = tf.data.Dataset.from_tensor_slices(orders).flat_map(
-        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(int(batch_size)))
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
     return data.apply(tf.data.experimental.assert_cardinality(steps * epochs))

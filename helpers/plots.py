@@ -10,9 +10,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers._checks import as_array, check_same_length
+from helpers._checks import as_array, check_int, check_same_length, drop_channel
 
 _GREEN, _RED = "#1a7f37", "#cf222e"
+
+
+def _finish(fig: Figure) -> Figure:
+    """Lay the figure out and close it in pyplot (see the module docstring); the caller returns it."""
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
 
 
 def display_pairs(
@@ -32,9 +39,7 @@ def display_pairs(
     (right) or red (wrong). ``captions``: optional strings (N,) shown under each pair (e.g. the digits and
     their distance). Shows the first ``max_pairs`` pairs in a grid of ``columns`` columns.
     """
-    pairs = as_array(images, "images")
-    if pairs.ndim == 5 and pairs.shape[-1] == 1:
-        pairs = pairs[..., 0]
+    pairs = drop_channel(as_array(images, "images"))
     if pairs.ndim != 4 or pairs.shape[1] != 2:
         raise ValueError(f"images: expected pairs of shape (N, 2, H, W[, 1]), got {pairs.shape}")
     labels = as_array(labels, "labels").reshape(-1)
@@ -43,10 +48,11 @@ def display_pairs(
         correct = as_array(correct, "correct").reshape(-1).astype(bool)
         check_same_length(pairs, correct, "images", "correct")
     if captions is not None:
+        if isinstance(captions, (str, bytes)):  # "abc" would caption three pairs "a", "b" and "c"
+            raise TypeError("captions: expected one string per pair (a list), got a single string")
         captions = [str(c) for c in captions]
         check_same_length(pairs, captions, "images", "captions")
-    if max_pairs < 1 or columns < 1:
-        raise ValueError(f"max_pairs and columns must be positive, got {max_pairs} and {columns}")
+    max_pairs, columns = check_int(max_pairs, "max_pairs", 1), check_int(columns, "columns", 1)
     n = min(len(pairs), max_pairs)
     if n == 0:
         raise ValueError("images: no pairs to display")
@@ -68,9 +74,7 @@ def display_pairs(
             ax.text(0.5, -0.08, captions[k], transform=ax.transAxes, ha="center", va="top", fontsize=9)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def display_mistakes(images: object, pair_indices: object, distances: object, class_labels: object,
@@ -82,11 +86,13 @@ def display_mistakes(images: object, pair_indices: object, distances: object, cl
     idx = as_array(pair_indices, "pair_indices")
     d = as_array(distances, "distances").reshape(-1)
     classes = as_array(class_labels, "class_labels").reshape(-1)
-    chosen = as_array(chosen, "chosen").reshape(-1).astype(np.int64)
+    chosen = as_array(chosen, "chosen").reshape(-1)
     check_same_length(idx, d, "pair_indices", "distances")
     check_same_length(images, classes, "images", "class_labels")
     if len(chosen) == 0:
         raise ValueError("chosen: no pairs to display (no mistakes of this kind)")
+    if chosen.dtype.kind not in "iu" or chosen.min() < 0 or chosen.max() >= len(idx):
+        raise ValueError(f"chosen: expected indices into pair_indices, from 0 to {len(idx) - 1}, got {chosen.tolist()}")
     pairs = idx[chosen]
     same = (classes[pairs[:, 0]] == classes[pairs[:, 1]]).astype(np.float32)
     captions = [f"{classes[i]} vs {classes[j]}, d = {dist:.2f}" for (i, j), dist in zip(pairs, d[chosen])]
@@ -108,9 +114,7 @@ def plot_history(history: object, *, title: str = "Training vs validation loss")
     ax.set_xticks(epochs)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def plot_loss_vs_distance(margin: float = 1.0, max_distance: float = 2.0) -> Figure:
@@ -128,16 +132,12 @@ def plot_loss_vs_distance(margin: float = 1.0, max_distance: float = 2.0) -> Fig
     ax.set(title="Contrastive loss vs distance", xlabel="distance d between the two embeddings", ylabel="loss")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def plot_digits(images: object, labels: object, *, max_images: int = 10) -> Figure:
     """A row of digits with their labels (images (N, H, W) or (N, H, W, 1))."""
-    images = as_array(images, "images")
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
+    images = drop_channel(as_array(images, "images"))
     if images.ndim != 3:
         raise ValueError(f"images: expected shape (N, H, W[, 1]), got {images.shape}")
     labels = as_array(labels, "labels").reshape(-1)
@@ -150,9 +150,7 @@ def plot_digits(images: object, labels: object, *, max_images: int = 10) -> Figu
         ax.imshow(image, cmap="gray_r")
         ax.set_title(str(label))
         ax.axis("off")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def plot_roc(curves: dict[str, tuple[object, object, float]], *, title: str = "ROC curve of test pairs") -> Figure:
@@ -167,9 +165,7 @@ def plot_roc(curves: dict[str, tuple[object, object, float]], *, title: str = "R
            ylabel="true positive rate (similar pairs found)")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def plot_distance_histograms(
@@ -192,9 +188,7 @@ def plot_distance_histograms(
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def plot_embedding_2d(points: object, labels: object, *, title: str, ax_labels: tuple[str, str] = ("", "")) -> Figure:
@@ -217,9 +211,7 @@ def plot_embedding_2d(points: object, labels: object, *, title: str, ax_labels: 
     ax.set(title=title, xlabel=ax_labels[0], ylabel=ax_labels[1])
     ax.set_xticks([])
     ax.set_yticks([])
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def plot_few_shot(
@@ -237,16 +229,14 @@ def plot_few_shot(
     ax.set(title=title, xlabel="labelled examples per class", ylabel="test accuracy")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 def plot_views(images: object, views: list[object], *, title: str = "Original digits and augmented views") -> Figure:
     """One row per image: the original, then each of its augmented ``views`` (a list of arrays shaped like
     ``images``, (N, H, W[, 1]))."""
     columns = [as_array(images, "images")] + [as_array(v, f"views[{k}]") for k, v in enumerate(views)]
-    columns = [c[..., 0] if c.ndim == 4 and c.shape[-1] == 1 else c for c in columns]
+    columns = [drop_channel(c) for c in columns]
     for k, c in enumerate(columns):
         if c.shape != columns[0].shape or c.ndim != 3:
             raise ValueError(f"views[{k - 1}]: expected the shape of images (N, H, W[, 1]), got {c.shape}")
@@ -260,9 +250,7 @@ def plot_views(images: object, views: list[object], *, title: str = "Original di
             axes[i, j].imshow(column[i], cmap="gray_r", vmin=0, vmax=1)
             axes[i, j].axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig)
 
 
 __all__ = ["display_pairs", "display_mistakes", "plot_history", "plot_loss_vs_distance", "plot_digits", "plot_roc",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers._checks import SEED_LIMIT, check_int
+
 
 def set_seed(seed: int, *, deterministic_ops: bool = True) -> np.random.Generator:
     """Seed Python's ``random``, NumPy's global state and Keras/TensorFlow, and make TF ops deterministic.
@@ -18,9 +20,8 @@ def set_seed(seed: int, *, deterministic_ops: bool = True) -> np.random.Generato
     import keras
     import tensorflow as tf
 
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    keras.utils.set_random_seed(int(seed))  # random, numpy.random, tf.random
+    seed = check_int(seed, "seed", 0, SEED_LIMIT - 1)
+    keras.utils.set_random_seed(seed)  # random, numpy.random, tf.random
     if deterministic_ops:
         tf.config.experimental.enable_op_determinism()
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(seed)

@@ -34,7 +34,6 @@ def digit_augmenter(seed: int | None = None, *, rotation_degrees: float = 15.0, 
     ], name="digit_augmenter")
 
 
-@keras.saving.register_keras_serializable(package="helpers")
 def nt_xent_loss(z1, z2, temperature: float = 0.2):
     """NT-Xent (normalised temperature-scaled cross-entropy, SimCLR's InfoNCE) of two views, scalar.
 
@@ -72,7 +71,6 @@ def projection_head(features: int, dim: int = 64) -> keras.Sequential:
                             name="projection_head")
 
 
-@keras.saving.register_keras_serializable(package="helpers")
 class SimCLR(keras.Model):
     """Image batch (B, 28, 28, 1) → two augmented views → shared encoder → shared head → projections
     stacked as (2B, dim): the first B rows are view 1, the last B view 2. Train with ``compile(loss=...)``

@@ -30,6 +30,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from helpers._checks import check_int
 from helpers.artifacts import atomic_path, save_json
 
 #: Where ``make refresh`` commits the trained weights and histories (beside the notebooks).
@@ -297,8 +298,7 @@ class TrainingRun:
 def _steps_per_epoch(data, epochs: int) -> int:
     import tensorflow as tf
 
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"epochs: expected a positive whole number, got {epochs!r}")
+    epochs = check_int(epochs, "epochs", 1)
     total = int(data.cardinality())
     if total == tf.data.INFINITE_CARDINALITY or total < 0:
         raise ValueError("data: expected a finite dataset holding every epoch's batches (pair_dataset or "

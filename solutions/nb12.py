@@ -30,10 +30,10 @@ def batch_hard_contrastive_loss(y_true, y_pred, margin: float = 1.0):
     of training."""
     from keras import ops
 
+    from helpers.losses import pairwise_distances
+
     labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-    emb = ops.cast(y_pred, "float32")
-    norms = ops.sum(ops.square(emb), axis=1)
-    d = ops.sqrt(ops.maximum(norms[:, None] + norms[None, :] - 2.0 * ops.matmul(emb, ops.transpose(emb)), 1e-7))
+    d = pairwise_distances(y_pred)
     same = ops.cast(ops.equal(labels[:, None], labels[None, :]), "float32")
     similar = same - ops.eye(ops.shape(labels)[0])
     hardest_similar = ops.max(d * similar, axis=1)

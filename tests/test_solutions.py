@@ -102,8 +102,8 @@ def test_nb10_constant_model_optimism_and_fpr_threshold():
     rng = np.random.default_rng(0)
     y = np.repeat([1, 0], 500)
     assert nb10.auc_of_a_constant_model(y) == 0.5
-    d_val = np.where(y == 1, rng.normal(0.4, 0.2, 1000), rng.normal(0.9, 0.2, 1000))
-    d_test = np.where(y == 1, rng.normal(0.4, 0.2, 1000), rng.normal(0.9, 0.2, 1000))
+    d_val = np.abs(np.where(y == 1, rng.normal(0.4, 0.2, 1000), rng.normal(0.9, 0.2, 1000)))  # distances: >= 0
+    d_test = np.abs(np.where(y == 1, rng.normal(0.4, 0.2, 1000), rng.normal(0.9, 0.2, 1000)))
     assert nb10.optimism_of_choosing_on_test(d_val, y, d_test, y) >= 0
     threshold, tpr = nb10.threshold_for_false_positive_rate(d_test, y, max_fpr=0.01)
     assert np.mean(d_test[y == 0] < threshold) <= 0.01
