@@ -1,0 +1,26 @@
+"""Numbers in the README come from the committed notebooks: one run produced both."""
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def printed(name: str) -> str:
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    return "".join("".join(out.get("text", "")) for c in cells if c["cell_type"] == "code" for out in c["outputs"])
+
+
+def test_the_training_times_in_the_readme_are_those_the_notebooks_show():
+    article = int(re.search(r"5 epochs in (\d+) s of training", printed("08_training.ipynb")).group(1))
+    improved = int(re.search(r"training time \(s\), this machine\s+\d+\s+(\d+)", printed("12_better_model.ipynb"))
+                   .group(1))
+    simclr = int(re.search(r"self-supervised training: 4 epochs in (\d+) s", printed("13_self_supervised.ipynb"))
+                 .group(1))
+    readme = (ROOT / "README.md").read_text()
+    minutes = round((article + improved + simclr) / 60)
+    assert f"about {minutes}\nminutes of training in the run the committed notebooks show " \
+           f"({article} s, {improved} s and {simclr} s)" in readme
+    assert f"| {article} s (5 epochs) | {improved} s (7 epochs) |" in readme
+    assert f"SimCLR after {simclr} s" in readme
