@@ -81,8 +81,8 @@ test: setup  ## unit tests, doctests, and every notebook re-executed (shipped we
 	COURSE_REPLAY=1 $(BIN)/python -m pytest tests --doctest-modules helpers solutions notebooks $(NBVAL_OPTS) \
 	    --junitxml="$$COURSE_BUILD/test-report.xml"
 
-test-fast: setup  ## unit tests and doctests only (no notebooks)
-	$(BIN)/python -m pytest tests --doctest-modules helpers solutions
+test-fast: setup  ## unit tests and doctests only: no training, no processes, no notebooks (under a minute)
+	$(BIN)/python -m pytest tests --doctest-modules helpers solutions -m "not integration and not e2e"
 
 lint: setup  ## ruff and notebook-metadata checks on every file (the pre-commit hooks; `pre-commit install` runs them on commit)
 	$(BIN)/pre-commit run --all-files

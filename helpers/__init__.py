@@ -8,10 +8,12 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.models`    — ``siamese_twin``, ``siamese_network``, ``compile_siamese``
 - :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``
 - :mod:`helpers.evaluation` — pair accuracy, ROC/AUC, validation-chosen threshold, k-NN and few-shot
+- :mod:`helpers.selfsup`   — SimCLR: augmentations, ``nt_xent_loss`` and the model of notebook 13
 - :mod:`helpers.training`  — ``TrainingRun``: training that resumes after a stop, or replays the shipped weights
+- :mod:`helpers.parameters` — one rule per notebook parameter, shared by the runner and the notebooks
 - :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
 - :mod:`helpers.artifacts` — atomic writes of models, histories and figures into the build folder
-- :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught)
+- :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught), the lock check
 
 Importing ``helpers`` imports TensorFlow quietly: TensorFlow's C++ start-up chatter (oneDNN notices,
 "could not find cuda drivers") is informational, would land in every notebook's stderr, and says nothing
@@ -24,5 +26,5 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-__all__ = ["artifacts", "data", "evaluation", "losses", "models", "notebook", "pairs", "plots", "repro", "training"]
-__version__ = "0.1.0"
+__all__ = ["artifacts", "data", "evaluation", "losses", "models", "notebook", "pairs", "parameters", "plots", "repro",
+           "selfsup", "training"]

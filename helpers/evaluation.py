@@ -11,17 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers._checks import (
-    SEED_LIMIT,
-    as_array,
-    as_rng,
-    check_indices,
-    check_int,
-    check_labels,
-    check_not_empty,
-    check_number,
-    check_same_length,
-)
+from helpers import _checks as check
+from helpers._checks import as_array, check_indices, check_labels, check_not_empty, check_same_length
 
 
 def _distances_and_labels(distances: object, pair_labels: object) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +36,7 @@ def pair_accuracy(distances: object, pair_labels: object, threshold: float = 0.5
     0.6666666666666666
     """
     d, y = _distances_and_labels(distances, pair_labels)
-    threshold = check_number(threshold, "threshold", minimum=0.0)
+    threshold = check.check_number(threshold, "threshold", minimum=0.0)
     return float(np.mean((d < threshold) == (y == 1)))
 
 
@@ -110,7 +101,7 @@ def knn_accuracy(train_embeddings: object, train_labels: object, test_embeddings
     x_train, y_train, x_test, y_test = _labelled_vectors(
         train_embeddings, train_labels, test_embeddings, test_labels, "embeddings"
     )
-    k = check_int(k, "k", 1, len(x_train))
+    k = check.check_int(k, "k", 1, len(x_train))
     model = KNeighborsClassifier(n_neighbors=k).fit(x_train, y_train)
     return float(np.mean(model.predict(x_test) == y_test))
 
@@ -130,10 +121,10 @@ def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embed
     y_train = check_labels(train_labels, "train_labels")
     x_train = as_array(train_embeddings, "train_embeddings")
     check_same_length(x_train, y_train, "train_embeddings", "train_labels")
-    rng = as_rng(rng)
+    rng = check.as_rng(rng)
     classes, counts = np.unique(y_train, return_counts=True)
-    check_int(shots, "shots (at most the size of the smallest class)", 1, int(counts.min()))
-    check_int(draws, "draws", 1)
+    check.check_int(shots, "shots (at most the size of the smallest class)", 1, int(counts.min()))
+    check.check_int(draws, "draws", 1)
     scores = []
     for _ in range(draws):
         chosen = np.concatenate([rng.choice(np.flatnonzero(y_train == c), size=shots, replace=False) for c in classes])
@@ -149,7 +140,7 @@ def evaluation_pairs(labels: object, seed: int) -> tuple[np.ndarray, np.ndarray]
     """
     from helpers.pairs import generate_pair_indices
 
-    return generate_pair_indices(labels, rng=np.random.default_rng(check_int(seed, "seed", 0, SEED_LIMIT - 1)))
+    return generate_pair_indices(labels, rng=check.as_rng(seed, "seed"))
 
 
 def embed(twin, images: object, batch_size: int = 1024) -> np.ndarray:
@@ -184,8 +175,8 @@ def hardest_mistakes(distances: object, pair_labels: object, threshold: float, n
     ([0], [1])
     """
     d, y = _distances_and_labels(distances, pair_labels)
-    threshold = check_number(threshold, "threshold", minimum=0.0)
-    n = check_int(n, "n", 1)
+    threshold = check.check_number(threshold, "threshold", minimum=0.0)
+    n = check.check_int(n, "n", 1)
     false_positive = np.flatnonzero((y == 0) & (d < threshold))
     false_negative = np.flatnonzero((y == 1) & (d >= threshold))
     return {

@@ -1,10 +1,8 @@
 """bench_cpu's parsing and bookkeeping (not its timings, which are measurements, not tests). No TensorFlow."""
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_cpu  # noqa: E402
 

@@ -1,13 +1,11 @@
 """The benchmark scripts' bookkeeping (not their timings, which are measurements, not tests)."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_notebooks  # noqa: E402
 

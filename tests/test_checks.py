@@ -150,3 +150,54 @@ def test_pairwise_distances_match_the_distance_of_each_pair():
     pairwise = np.asarray(euclidean_distance((emb[i], emb[j])))[:, 0]
     np.testing.assert_allclose(matrix[i, j], pairwise, rtol=1e-4)
     np.testing.assert_allclose(np.diag(matrix), np.sqrt(1e-7), rtol=1e-3)  # the ε floor, never 0 or NaN
+
+
+def test_save_model_refuses_a_path_keras_3_cannot_save_to(tmp_path):
+    from helpers.artifacts import save_model
+    from helpers.models import siamese_twin
+
+    with pytest.raises(ValueError, match=r"path: Keras 3 saves whole models as '.keras' files, got 'm.h5'"):
+        save_model(siamese_twin(), tmp_path / "m.h5")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_class_counts_counts_each_class_in_order():
+    from helpers.data import class_counts
+
+    assert class_counts(np.array([3, 1, 3, 3, 0])) == {0: 1, 1: 1, 3: 3}
+    assert list(class_counts(np.array([9, 2, 2]))) == [2, 9]
+    with pytest.raises(TypeError, match="labels: expected integer class ids"):
+        class_counts(np.array([0.5, 1.0]))
+
+
+def test_plot_few_shot_draws_one_line_per_model_with_its_error_bars():
+    from helpers.evaluation import FewShotResult
+    from helpers.plots import plot_few_shot
+
+    results = {"a": [FewShotResult(1, 0.5, 0.1, 10), FewShotResult(5, 0.8, 0.05, 10)],
+               "b": [FewShotResult(1, 0.6, 0.0, 10), FewShotResult(5, 0.9, 0.0, 10)]}
+    fig = plot_few_shot(results)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert [list(line.get_ydata()) for line in ax.get_lines()[::3]][:1] == [[0.5, 0.8]]
+    assert ax.get_xlabel() == "labelled examples per class"
+    with pytest.raises(ValueError, match="results: expected at least one"):
+        plot_few_shot({})
+
+
+def test_a_system_copy_is_used_when_no_folder_or_variable_names_one(tmp_path, monkeypatch):
+    from helpers import data
+
+    system = tmp_path / "usr-share-datasets"
+    system.mkdir()
+    spec = data.DatasetSpec("fashion_mnist", "Fashion-MNIST", "FASHION_MNIST_DIR", data.FASHION_MNIST_SHA256,
+                            system_dirs=(str(tmp_path / "missing"), str(system)))
+    monkeypatch.setitem(data.DATASETS, "fashion_mnist", spec)
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    source = data.resolve_source(None, "fashion_mnist")
+    assert (source.kind, source.directory) == ("idx", system)  # the first system folder that exists
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    assert data.resolve_source(None, "fashion_mnist").directory == tmp_path  # the variable wins
+    system.rmdir()
+    monkeypatch.delenv("FASHION_MNIST_DIR")
+    assert data.resolve_source(None, "fashion_mnist").kind == "keras"  # nothing local: the real download

@@ -1,6 +1,8 @@
 """Property-based fuzzing at the boundaries: any input gives a correct result or a clear error
 (ValueError/TypeError naming the argument) — never a crash from deep inside NumPy or TensorFlow."""
 
+import re
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,8 +20,10 @@ CLEAR = (ValueError, TypeError)
 
 
 def clear_error(exc, *names):
+    """One of our errors: a ValueError/TypeError whose message *starts* with the argument's name ("array: ...",
+    "images and labels must ..."); NumPy's own errors may mention "array" too, but never start that way."""
     message = str(exc)
-    return isinstance(exc, CLEAR) and any(message.startswith(f"{n}:") or n in message for n in names)
+    return isinstance(exc, CLEAR) and any(re.match(rf"{n}\b", message) for n in names)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -81,13 +85,3 @@ def test_contrastive_loss_matches_the_formula_for_any_distance(y, d_scale, margi
     expected = y / 2 * d.astype(np.float64) ** 2 + (1 - y) / 2 * np.maximum(0, margin - d.astype(np.float64)) ** 2
     assert out.shape == y.shape and (out >= 0).all()
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
-
-
-@given(margin=st.sampled_from([0.0, -1.0]))
-def test_contrastive_loss_refuses_a_non_positive_margin(margin):
-    try:
-        contrastive_loss(np.ones(2, np.float32), np.ones(2, np.float32), margin=margin)
-    except ValueError as exc:
-        assert str(exc).startswith("margin:")
-    else:
-        raise AssertionError("a non-positive margin was accepted")

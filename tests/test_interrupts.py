@@ -15,6 +15,8 @@ from conftest import HANG_SECONDS
 
 from helpers.artifacts import save_json
 
+pytestmark = pytest.mark.integration  # real processes interrupted by real signals
+
 ROOT = Path(__file__).resolve().parent.parent
 
 WRITER = textwrap.dedent("""

@@ -25,7 +25,8 @@ MISSING = ("JupyterLab browser test needs Debian's chromium and chromium-driver 
            "(sudo apt-get install chromium chromium-driver; .ci/run installs them)")
 if os.environ.get("COURSE_REQUIRE_BROWSER") == "1" and not (CHROMIUM and CHROMEDRIVER):
     raise RuntimeError(MISSING + " — and COURSE_REQUIRE_BROWSER=1 says this run must not skip it")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=MISSING)
+pytestmark = [pytest.mark.e2e,  # a real JupyterLab in a real browser
+              pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=MISSING)]
 TOKEN = "course-test-token"
 
 

@@ -10,7 +10,6 @@ import pytest
 from conftest import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
 
 import run_notebooks  # noqa: E402
 
@@ -18,7 +17,6 @@ import run_notebooks  # noqa: E402
 def test_environment_yml_installs_the_lock_then_the_project_not_a_second_list():
     env = (ROOT / "environment.yml").read_text()
     python = re.search(r"^\s*- python=(3\.\d+)\s*$", env, re.M).group(1)
-    sys.path.insert(0, str(ROOT / "scripts"))
     import setup_env
 
     low, high = setup_env.supported_python()
@@ -171,6 +169,7 @@ def test_runner_has_no_cell_time_limit_unless_one_is_asked_for(tmp_path):
     assert "--nbval-cell-timeout" not in (ROOT / "Makefile").read_text()
 
 
+@pytest.mark.integration  # a runner process that loads TensorFlow and MNIST
 def test_runner_refuses_an_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -179,6 +178,7 @@ def test_runner_refuses_an_unwritable_output_folder(tmp_path):
     assert blocker.read_text() == "not a folder"
 
 
+@pytest.mark.integration  # a runner process that loads TensorFlow and MNIST
 def test_runner_checks_the_data_before_touching_the_build_folder(tmp_path):
     import os
 
@@ -196,6 +196,7 @@ def test_runner_checks_the_data_before_touching_the_build_folder(tmp_path):
     assert not (tmp_path / "build").exists()
 
 
+@pytest.mark.integration  # a runner process that loads TensorFlow and MNIST
 def test_runner_accepts_a_parameter_that_only_unselected_notebooks_declare(tmp_path):
     result = run_script("--only", "07", "-p", "EPOCHS", "1", "--output-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr

@@ -80,6 +80,7 @@ def test_augmenter_changes_images_only_in_training_and_keeps_shape_and_range():
         digit_augmenter(rotation_degrees=180)
 
 
+@pytest.mark.integration
 def test_simclr_trains_without_labels_and_lowers_its_loss():
     import keras
 

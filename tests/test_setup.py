@@ -24,7 +24,6 @@ from conftest import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "setup_env.py"
-sys.path.insert(0, str(ROOT / "scripts"))
 
 import setup_env  # noqa: E402
 

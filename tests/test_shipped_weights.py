@@ -15,6 +15,8 @@ import pytest
 
 from helpers.training import SHIPPED_DIR, read_sums, sha256_file
 
+pytestmark = pytest.mark.integration  # evaluates the shipped models on full MNIST
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {"siamese_article": "08_training.ipynb", "twin_improved": "12_better_model.ipynb",
         "simclr": "13_self_supervised.ipynb"}

@@ -72,10 +72,7 @@ def test_nb06_parameter_count_and_map_sizes_match_the_model():
 
 
 def test_nb07_largest_layer_and_flops():
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from bench_training import model_flops
 
     twin = siamese_twin()

@@ -18,6 +18,8 @@ from conftest import HANG_SECONDS
 from helpers.pairs import epoch_batches, epoch_order, pair_dataset
 from helpers.training import REPLAY_VARIABLE, ReplayError, TrainingRun, should_train, verified, write_sums
 
+pytestmark = pytest.mark.integration  # trains real models (bounded) and resumes in new processes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
