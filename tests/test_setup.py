@@ -12,6 +12,7 @@ import base64
 import hashlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,12 +36,17 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
+BLOB = 128 * 2**20  # one large member right after the metadata: pip needs a while to unpack it
+
+
 def build_wheel(folder: Path) -> Path:
-    """tinypkg-1.0: MODULES modules of 40 kB each, metadata first (as in the archive that broke setup)."""
+    """tinypkg-1.0: metadata first (as in the archive that broke setup), then a 128 MiB blob (compressed to
+    a few hundred kB) that keeps pip busy, then MODULES modules and the package's ``__init__`` last."""
     files = {
         "tinypkg-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0\n",
         "tinypkg-1.0.dist-info/WHEEL":
             b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        "tinypkg/blob.bin": bytes(BLOB),
     }
     for i in range(MODULES):
         files[f"tinypkg/m{i:04d}.py"] = f"VALUE = {i}\n".encode() + b"# padding\n" * 4000
@@ -48,10 +54,11 @@ def build_wheel(folder: Path) -> Path:
         f"def verify():\n    import importlib, pathlib\n"
         f"    assert len(list(pathlib.Path(__file__).parent.glob('m*.py'))) == {MODULES}\n"
         f"    assert importlib.import_module('tinypkg.m{MODULES - 1:04d}').VALUE == {MODULES - 1}\n"
+        f"    assert (pathlib.Path(__file__).parent / 'blob.bin').stat().st_size == {BLOB}\n"
     ).encode()
     record = "\n".join(_record_line(n, d) for n, d in files.items()) + "\ntinypkg-1.0.dist-info/RECORD,,\n"
     wheel = folder / "tinypkg-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as z:
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for name, data in files.items():
             z.writestr(name, data)
         z.writestr("tinypkg-1.0.dist-info/RECORD", record)
@@ -73,17 +80,21 @@ def test_a_setup_interrupted_while_pip_unpacks_is_redone_from_scratch(tmp_path, 
     lock = tmp_path / "lock.txt"
     lock.write_text(f"tinypkg @ {build_wheel(tmp_path).as_uri()}\n")
     venv = tmp_path / "venv"
-    first = subprocess.Popen(setup_command(venv, lock), start_new_session=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + HANG_SECONDS
-    while time.monotonic() < deadline and first.poll() is None:  # wait until pip is half-way through
-        sp = next((venv / "lib").glob("python3.*/site-packages"), None)
-        if sp and (sp / "tinypkg-1.0.dist-info").exists() and not (sp / "tinypkg" / "__init__.py").exists():
-            os.killpg(first.pid, sig)  # the whole group, as a terminal's Ctrl-C or a kill would
+    for _attempt in range(3):  # the signal must land while pip unpacks; a miss (it finished first) is retried
+        shutil.rmtree(venv, ignore_errors=True)
+        first = subprocess.Popen(setup_command(venv, lock), start_new_session=True, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + HANG_SECONDS
+        while time.monotonic() < deadline and first.poll() is None:  # wait until pip is half-way through
+            sp = next((venv / "lib").glob("python3.*/site-packages"), None)
+            if sp and (sp / "tinypkg-1.0.dist-info").exists() and not (sp / "tinypkg" / "__init__.py").exists():
+                os.killpg(first.pid, sig)  # the whole group, as a terminal's Ctrl-C or a kill would
+                break
+            time.sleep(0.002)
+        output = first.communicate(timeout=HANG_SECONDS)[0]
+        if first.returncode != 0:
             break
-        time.sleep(0.002)
-    output = first.communicate(timeout=HANG_SECONDS)[0]
-    assert first.returncode != 0, "setup finished before it could be interrupted:\n" + output
+    assert first.returncode != 0, "setup finished before it could be interrupted, three times:\n" + output
     assert not (venv / setup_env.MARK).exists()
     half = site_packages(venv)
     assert (half / "tinypkg-1.0.dist-info").exists() and not (half / "tinypkg" / "__init__.py").exists(), \
