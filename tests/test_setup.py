@@ -65,6 +65,12 @@ def build_wheel(folder: Path) -> Path:
     return wheel
 
 
+def as_in_a_terminal():
+    """Ctrl-C reaches setup as it would from a terminal: CI starts this suite from a background job, whose
+    children inherit an ignored SIGINT (pip then simply finishes)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def setup_command(venv: Path, lock: Path) -> list[str]:
     return [sys.executable, str(SCRIPT), "--venv", str(venv), "--lock", str(lock), "--project", "",
             "--no-kernel", "--check", "import tinypkg; tinypkg.verify()"]
@@ -83,7 +89,7 @@ def test_a_setup_interrupted_while_pip_unpacks_is_redone_from_scratch(tmp_path, 
     for _attempt in range(3):  # the signal must land while pip unpacks; a miss (it finished first) is retried
         shutil.rmtree(venv, ignore_errors=True)
         first = subprocess.Popen(setup_command(venv, lock), start_new_session=True, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True)
+                                 stderr=subprocess.STDOUT, text=True, preexec_fn=as_in_a_terminal)
         deadline = time.monotonic() + HANG_SECONDS
         while time.monotonic() < deadline and first.poll() is None:  # wait until pip is half-way through
             sp = next((venv / "lib").glob("python3.*/site-packages"), None)
