@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.parameters import SEED_LIMIT  # seeds NumPy, TensorFlow and Keras accept: stated once, there
+
 
 def as_array(value: object, name: str) -> np.ndarray:
     """``np.asarray(value)``, refusing objects that are not numeric arrays (lists of strings, None ...)."""
@@ -78,8 +80,6 @@ def check_number(value: object, name: str, *, minimum: float | None = None, posi
     return number
 
 
-#: Seeds NumPy, TensorFlow and Keras all accept.
-SEED_LIMIT = 2**32
 
 
 def as_rng(rng: object, name: str = "rng") -> np.random.Generator:
@@ -108,7 +108,7 @@ def check_pair_labels(labels: object, name: str = "pair_labels") -> np.ndarray:
         raise ValueError(f"{name}: expected shape (M,), got {array.shape}")
     bad = ~np.isin(array, (0, 1))
     if bad.any():
-        raise ValueError(f"{name}: expected 1 (similar) or 0 (different), got {array[bad][0].item()!r} "
+        raise ValueError(f"{name}: expected pair labels 1 (similar) or 0 (different), got {array[bad][0].item()!r} "
                          f"({int(bad.sum())} such values)")
     return array.astype(np.float32)
 

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from helpers._checks import check_number
+from helpers._checks import check_number, check_pair_labels
 
 
 def _per_pair(values, name: str):
@@ -40,9 +40,7 @@ def _check_pair_labels(y) -> None:
         values = np.asarray(y)
     except (TypeError, ValueError, NotImplementedError, AttributeError):
         return
-    bad = ~np.isin(values, (0.0, 1.0))
-    if bad.any():
-        raise ValueError(f"y_true: expected pair labels 1 (similar) or 0 (different), got {values[bad][0].item()!r}")
+    check_pair_labels(values.reshape(-1), "y_true")
 
 
 @keras.saving.register_keras_serializable(package="helpers")

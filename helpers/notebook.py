@@ -24,21 +24,27 @@ def show_source(obj) -> Markdown:
     return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")
 
 
+def _applicable(lock: str | Path) -> list:
+    """The lock's requirements that apply to this platform and Python version (their markers hold)."""
+    from packaging.requirements import Requirement
+
+    requirements = (Requirement(line) for line in Path(lock).read_text(encoding="utf-8").splitlines()
+                    if line and not line.startswith((" ", "#")))
+    return [r for r in requirements if r.marker is None or r.marker.evaluate()]
+
+
 def lock_differences(lock: str | Path = LOCK) -> dict[str, tuple[str, str | None]]:
     """Packages whose installed version is not the one ``lock`` pins for this platform and Python:
     ``{name: (locked specifier, installed version or None)}``; empty when the environment is the locked one."""
-    from importlib.metadata import distributions
+    return _differences(_applicable(lock))
 
-    from packaging.requirements import Requirement
+
+def _differences(requirements: list) -> dict[str, tuple[str, str | None]]:
+    from importlib.metadata import distributions
 
     installed = {_normal(d.metadata["Name"]): d.version for d in distributions()}
     differences = {}
-    for line in Path(lock).read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith((" ", "#")):
-            continue
-        requirement = Requirement(line)
-        if requirement.marker is not None and not requirement.marker.evaluate():
-            continue  # pinned for another platform or Python version (see lock_covers)
+    for requirement in requirements:
         name = _normal(requirement.name)
         version = installed.get(name)
         if version is None or not requirement.specifier.contains(version, prereleases=True):
@@ -53,18 +59,15 @@ def _normal(name: str) -> str:
 def lock_covers(lock: str | Path = LOCK) -> bool:
     """Whether ``lock`` pins anything for this platform and Python version (Linux x86_64 or macOS arm64,
     Python 3.11 or 3.12); elsewhere ``make setup`` installs from the ranges and nothing can be compared."""
-    from packaging.requirements import Requirement
-
-    lines = [line for line in Path(lock).read_text(encoding="utf-8").splitlines()
-             if line and not line.startswith((" ", "#"))]
-    return any(Requirement(line).marker is None or Requirement(line).marker.evaluate() for line in lines)
+    return bool(_applicable(lock))
 
 
 def lock_report(lock: str | Path = LOCK) -> str:
     """One line for notebook 01: does this environment hold exactly the locked versions?"""
-    if not lock_covers(lock):
+    requirements = _applicable(lock)  # read and parsed once
+    if not requirements:
         return f"{Path(lock).name} does not cover this platform: versions not compared"
-    differences = lock_differences(lock)
+    differences = _differences(requirements)
     if not differences:
         return f"every package matches {Path(lock).parent.name}/{Path(lock).name}"
     shown = ", ".join(f"{name} {have or 'missing'} (locked {want})" for name, (want, have) in differences.items())

@@ -50,8 +50,8 @@ def test_every_threshold_must_be_a_finite_non_negative_number(threshold):
 
 
 @pytest.mark.parametrize("pair_labels, message", [
-    (np.array([5.0, 0.0]), "pair_labels: expected 1 .similar. or 0 .different., got 5.0"),
-    (np.array([np.nan, 0.0]), "pair_labels: expected 1 .similar. or 0 .different., got nan"),
+    (np.array([5.0, 0.0]), "pair_labels: expected pair labels 1 .similar. or 0 .different., got 5.0"),
+    (np.array([np.nan, 0.0]), "pair_labels: expected pair labels 1 .similar. or 0 .different., got nan"),
 ])
 def test_pair_dataset_refuses_labels_that_are_not_pair_labels(pair_labels, message):
     with pytest.raises(ValueError, match=message):
