@@ -13,7 +13,7 @@ TensorFlow): the runner loads it from its file without loading the package.
 >>> check_parameters(EPOCHS=0)
 Traceback (most recent call last):
 ...
-ValueError: EPOCHS=0: expected a whole number >= 1 (e.g. make run EPOCHS=5)
+ValueError: EPOCHS=0: expected a whole number >= 1 (e.g. make run EPOCHS=5, or EPOCHS = 5 in the parameters cell)
 """
 
 from __future__ import annotations
@@ -31,13 +31,16 @@ SEED_LIMIT = 2**32  # NumPy, TensorFlow and Keras all accept seeds below this
 @dataclass(frozen=True)
 class Rule:
     """``check(value)`` is true for an acceptable value; ``expected`` says what is acceptable, ``example``
-    is a value that works. ``fixes_training``: the shipped weights were trained with the default, so a
-    replay (``TRAIN = False``) cannot honour another value."""
+    is a value that works as written on a command line, ``in_cell`` the same as written in a notebook's
+    parameters cell where it differs (``False`` for ``0``, quotes around a text). ``fixes_training``: the
+    shipped weights were trained with the default, so a replay (``TRAIN = False``) cannot honour another
+    value."""
 
     check: Callable[[object], bool]
     expected: str
     example: str
     fixes_training: bool = False
+    in_cell: str | None = None
 
 
 def _is_int(value) -> bool:
@@ -62,9 +65,10 @@ RULES: dict[str, Rule] = {
     "SEED": Rule(lambda v: _is_int(v) and 0 <= v < SEED_LIMIT, f"a whole number from 0 to {SEED_LIMIT - 1}", "7",
                  fixes_training=True),
     "DATASET": Rule(lambda v: v in DATASET_NAMES, "one of " + ", ".join(DATASET_NAMES), "fashion_mnist",
-                    fixes_training=True),
-    "TRAIN": Rule(lambda v: v is True or v is False, "True or False (make run TRAIN=0 or TRAIN=1)", "0"),
-    "BUILD_DIR": Rule(lambda v: isinstance(v, str) and v.strip() != "", "a folder path", "build"),
+                    fixes_training=True, in_cell='"fashion_mnist"'),
+    "TRAIN": Rule(lambda v: v is True or v is False, "True or False", "0",
+                  in_cell="False"),
+    "BUILD_DIR": Rule(lambda v: isinstance(v, str) and v.strip() != "", "a folder path", '"../build"'),
     "N_DIGITS": whole(1, 50, "12"),
     "VALIDATION_FRACTION": Rule(lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1 (exclusive)",
                                 "0.2"),
@@ -91,10 +95,12 @@ REPLAY_FIXED = frozenset(name for name, rule in RULES.items() if rule.fixes_trai
 
 
 def example(name: str, rule: Rule) -> str:
-    """How to give ``name`` a working value: on make's command line where the Makefile forwards it."""
+    """How to give ``name`` a working value, in the notebook and on the command line (``make run`` where
+    the Makefile forwards it, the runner otherwise)."""
+    in_cell = f"{name} = {rule.in_cell or rule.example} in the parameters cell"
     if name in MAKE_PARAMETERS:
-        return f"make run {name}={rule.example}"
-    return f"{name} = {rule.example} in the parameters cell, or scripts/run_notebooks.py -p {name} {rule.example}"
+        return f"make run {name}={rule.example}, or {in_cell}"
+    return f"{in_cell}, or scripts/run_notebooks.py -p {name} {rule.example}"
 
 
 def problems(values: dict) -> list[str]:

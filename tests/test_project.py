@@ -143,12 +143,14 @@ def test_a_bad_parameter_is_refused_before_anything_heavy_is_imported():
     (["-p", "TEMPERATURE", "0"], "TEMPERATURE=0: expected a positive finite number"),
     (["-p", "VALIDATION_FRACTION", "1.5"], "VALIDATION_FRACTION=1.5: expected a number between 0 and 1"),
     (["-p", "SSL_BATCH_SIZE", "1"], "SSL_BATCH_SIZE=1: expected a whole number >= 2"),
-    (["-p", "TRAIN", "2"], "TRAIN=2: expected True or False (make run TRAIN=0 or TRAIN=1)"),
+    (["-p", "TRAIN", "2"], "TRAIN=2: expected True or False (e.g. make run TRAIN=0, or TRAIN = False in the "
+                           "parameters cell)"),
     (["-p", "TRAIN", "maybe"], "TRAIN='maybe': expected True or False"),
     (["-p", "TRAIN", "0", "-p", "EPOCHS", "2"], "TRAIN=0 loads the weights `make refresh` trained with the notebooks' "
                                                   "own defaults on MNIST; it cannot be combined with EPOCHS"),
     (["-p", "DATASET", "cifar10"],
-     "DATASET='cifar10': expected one of mnist, fashion_mnist (e.g. make run DATASET=fashion_mnist)"),
+     "DATASET='cifar10': expected one of mnist, fashion_mnist (e.g. make run DATASET=fashion_mnist, "
+     "or DATASET = \"fashion_mnist\" in the parameters cell)"),
 ])
 def test_runner_refuses_impossible_parameters_before_running_anything(tmp_path, args, message):
     result = run_script(*args, "--output-dir", str(tmp_path / "out"))
