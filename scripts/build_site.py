@@ -6,9 +6,17 @@
 Each notebook becomes one self-contained HTML page (nbconvert's JupyterLab template; figures embedded as
 data URIs, so the folder can be copied or served anywhere), with a bar linking to the index and to the
 previous and next notebooks; links between notebooks (``NN_name.ipynb``) are rewritten to the pages. The
-index lists every notebook with the objectives of its "You will learn" list. Nothing is re-executed: the
-pages show the outputs stored in the notebooks (the committed ones by default, or ``build/executed``
-after ``make run``).
+index lists every notebook with the objectives of its "You will learn" list, and shows the README's
+Prerequisites, Time on the CPUs people have (measured time per notebook), Glossary, Common pitfalls and Further
+reading sections, read from the README at build time.
+Nothing is re-executed: the pages show the outputs stored in the notebooks (the committed ones by default,
+or ``build/executed`` after ``make run``).
+
+The pages load nothing from the network. Formulas (``$…$``, ``$$…$$``) are converted to MathML here, at build
+time, with latex2mathml, and the browser draws them itself (MathML Core, in Chromium since version 109, and
+in Firefox and Safari); nbconvert's template would instead fetch MathJax, RequireJS and Mermaid from a CDN,
+so the page template leaves those scripts out. A formula latex2mathml cannot convert stops the build with
+one line naming the notebook and the formula.
 """
 
 from __future__ import annotations
@@ -38,28 +46,147 @@ SAFE_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "details", "di
              "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
 SAFE_ATTRIBUTES = {"*": ["class", "id", "title"], "a": ["href", "title", "class"], "img": ["src", "alt", "title"],
                    "td": ["align"], "th": ["align"]}
+# The MathML that latex2mathml emits for the course's formulas, and no more: tests/test_site.py checks that
+# every formula in the notebooks keeps all of its elements and attributes through the sanitiser (a new
+# construct fails that test until it is added here). Left out on purpose: <semantics>/<annotation-xml>
+# (which can carry HTML), <maction>, and the href= and style= that latex2mathml writes for \href and \style.
+MATHML_TAGS = {"math", "mfrac", "mi", "mn", "mo", "mrow", "mspace", "msqrt", "mstyle", "msub", "msup"}
+MATHML_ATTRIBUTES = {"math": ["display", "xmlns"], "mi": ["mathvariant"], "mo": ["stretchy"], "mspace": ["width"],
+                     "mstyle": ["displaystyle", "scriptlevel"]}
 
 
 def sanitize(fragment: str) -> str:
-    """Rendered markdown reduced to :data:`SAFE_TAGS`; unsafe markup is removed, links keep http(s)/mailto or
-    relative targets only."""
+    """Rendered markdown reduced to :data:`SAFE_TAGS` and :data:`MATHML_TAGS`; unsafe markup is removed, links
+    keep http(s)/mailto or relative targets only."""
     import bleach
 
-    return bleach.clean(fragment, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+    return bleach.clean(fragment, tags=SAFE_TAGS | MATHML_TAGS, attributes={**SAFE_ATTRIBUTES, **MATHML_ATTRIBUTES},
                         protocols={"http", "https", "mailto"}, strip=True, strip_comments=True)
 
 
+class FormulaError(ValueError):
+    """A formula latex2mathml cannot turn into MathML (the site would show it wrong or not at all)."""
+
+
+def latex_to_mathml(latex: str, display: bool) -> str:
+    """One formula as a MathML ``<math>`` element, which the browser renders without any script.
+
+    ``display=True`` for ``$$…$$`` (a centred block), ``False`` for ``$…$`` within a line. latex2mathml
+    keeps a command it does not know as literal text (``\\arg`` → ``<mi>\\arg</mi>``); that is refused too,
+    as a :class:`FormulaError` naming the formula, like a formula it cannot parse.
+
+    >>> latex_to_mathml("d^2", display=False).split('display="inline">')[1]
+    '<mrow><msup><mi>d</mi><mn>2</mn></msup></mrow></math>'
+    """
+    from latex2mathml.converter import convert
+
+    try:
+        mathml = convert(latex.strip(), display="block" if display else "inline")
+    except Exception as exc:  # latex2mathml's own errors (unbalanced braces, a missing subscript, ...)
+        raise FormulaError(f"formula ${latex}$ cannot be converted to MathML ({type(exc).__name__})") from None
+    unknown = re.findall(r">(\\[A-Za-z]+)<", mathml)
+    if unknown:
+        raise FormulaError(f"formula ${latex}$ uses {', '.join(unknown)}, which latex2mathml does not know")
+    return mathml
+
+
+def markdown_renderer_class():
+    """nbconvert's markdown renderer (headings with anchors, highlighted code, tables) with every formula
+    turned into MathML instead of being left as ``$…$`` text for MathJax."""
+    from nbconvert.filters.markdown_mistune import IPythonRenderer
+
+    class MathMLRenderer(IPythonRenderer):
+        def inline_math(self, body: str) -> str:
+            return latex_to_mathml(body, display=False)
+
+        def block_math(self, body: str) -> str:
+            return latex_to_mathml(body, display=True)
+
+        def latex_environment(self, name: str, body: str) -> str:
+            return latex_to_mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
+
+    return MathMLRenderer
+
+
+def render_markdown(source: str, **renderer_options) -> str:
+    """Markdown → sanitised HTML with MathML formulas: the one path for notebook cells, markdown outputs and
+    the README's sections on the index. ``renderer_options`` are nbconvert's (attachments, anchor links)."""
+    from nbconvert.filters.markdown_mistune import MarkdownWithMath
+
+    renderer = markdown_renderer_class()(escape=False, **renderer_options)
+    return sanitize(MarkdownWithMath(renderer=renderer).render(source))
+
+
+# nbconvert's JupyterLab page without the scripts it would fetch from a CDN (RequireJS, MathJax, Mermaid;
+# widget managers too): the formulas are MathML already, and the course has no widgets or diagrams. Formulas
+# are set a little larger than the text (at equal size the serif math font looked smaller in Chromium).
+PAGE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block extra_css -%}<style>math { font-size: 1.15em; }</style>{%- endblock extra_css -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
 def safe_exporter():
-    """nbconvert's JupyterLab HTML exporter, with every markdown cell and markdown output sanitised."""
-    from jinja2 import pass_context
+    """nbconvert's JupyterLab HTML exporter, with every markdown cell and markdown output rendered by
+    :func:`render_markdown` (sanitised, formulas as MathML) into :data:`PAGE_TEMPLATE`."""
+    from jinja2 import DictLoader, pass_context
     from nbconvert import HTMLExporter
 
     class SafeHTMLExporter(HTMLExporter):
         @pass_context
         def markdown2html(self, context, source):
-            return sanitize(super().markdown2html(context, source))
+            # The options HTMLExporter.markdown2html gives nbconvert's renderer (nbconvert 7), so that only the
+            # formulas render differently.
+            cell = context.get("cell", {})
+            return render_markdown(
+                source, attachments=cell.get("attachments", {}), embed_images=self.embed_images,
+                path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+                anchor_link_text=self.anchor_link_text, exclude_anchor_links=self.exclude_anchor_links,
+                **self.lexer_options)
 
-    return SafeHTMLExporter(template_name="lab")
+    return SafeHTMLExporter(template_name="lab", template_file="course_page.html.j2",
+                            extra_loaders=[DictLoader({"course_page.html.j2": PAGE_TEMPLATE})])
+
+
+def site_links(body: str) -> str:
+    """Links as the site needs them: a notebook (``NN_name.ipynb``, or ``notebooks/NN_name.ipynb`` from the
+    README) becomes its page, ``../solutions/`` the site's own copy of the solutions."""
+    body = re.sub(r'href="(?:notebooks/)?(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)
+    return body.replace('href="../solutions/', 'href="solutions/')
+
+
+# The README's sections that the index shows too, by their `## ` headings: the first before the list of
+# notebooks, the others after it.
+INDEX_SECTIONS = ("Prerequisites", "Time on the CPUs people have", "Glossary", "Common pitfalls", "Further reading")
+
+
+def readme_sections(readme: Path, titles: tuple[str, ...] = INDEX_SECTIONS) -> dict[str, str]:
+    """The markdown of each ``## title`` section of ``readme`` (heading included, up to the next ``## ``
+    heading; ``#`` lines inside code fences are not headings), so the index and the README never disagree.
+
+    A missing section stops the build with one line naming it: the index would silently lose it otherwise.
+    """
+    sections: dict[str, list[str]] = {}
+    current, fence = None, None
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        marker = re.match(r"\s*(```|~~~)", line)
+        if marker and fence is None:
+            fence = marker.group(1)
+        elif marker and line.strip().startswith(fence):
+            fence = None
+        elif fence is None and line.startswith("## "):
+            current = line[3:].strip()
+            sections.setdefault(current, [])
+        if current is not None:
+            sections[current].append(line)
+    missing = [title for title in titles if title not in sections]
+    if missing:
+        raise SystemExit(f"error: {readme} has no '## {missing[0]}' section, which the site's index shows; "
+                         "the site was not built")
+    return {title: "\n".join(sections[title]).strip() + "\n" for title in titles}
 
 
 def read_notebooks(paths: list[Path]) -> list:
@@ -126,11 +253,17 @@ def build(notebooks_dir: Path, out: Path) -> list[Path]:
     if not paths:
         raise SystemExit(f"error: no numbered notebooks in {notebooks_dir}")
     books = read_notebooks(paths)
+    readme = notebooks_dir.parent / "README.md"  # the README beside the notebooks, else this project's
+    readme = readme if readme.is_file() else ROOT / "README.md"
+    try:
+        sections = [site_links(render_markdown(text)) for text in readme_sections(readme).values()]
+    except FormulaError as exc:
+        raise SystemExit(f"error: {readme}: {exc}; the site was not built") from None
     staging = out.with_name(f".{out.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        _write_site(paths, books, notebooks_dir, staging)
+        _write_site(paths, books, notebooks_dir, sections, staging)
         shutil.rmtree(out, ignore_errors=True)
         staging.rename(out)
     finally:
@@ -138,15 +271,17 @@ def build(notebooks_dir: Path, out: Path) -> list[Path]:
     return [out / "index.html", *(out / p.with_suffix(".html").name for p in paths)]
 
 
-def _write_site(paths: list[Path], books: list, notebooks_dir: Path, out: Path) -> None:
+def _write_site(paths: list[Path], books: list, notebooks_dir: Path, sections: list[str], out: Path) -> None:
     exporter = safe_exporter()
     pages = [p.with_suffix(".html").name for p in paths]
     entries = []
     for k, (path, nb) in enumerate(zip(paths, books, strict=True)):
         title, objectives = title_and_objectives(nb)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or path.stem}})
-        body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)
-        body = body.replace('href="../solutions/', 'href="solutions/')
+        try:
+            body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or path.stem}})
+        except FormulaError as exc:
+            raise SystemExit(f"error: {path.parent.name}/{path.name}: {exc}; the site was not built") from None
+        body = site_links(body)
         bar = nav(pages, k)
         body = re.sub(r"(<body[^>]*>)", lambda m, bar=bar: m.group(1) + bar, body, count=1)
         (out / pages[k]).write_text(body, encoding="utf-8")
@@ -162,18 +297,26 @@ def _write_site(paths: list[Path], books: list, notebooks_dir: Path, out: Path) 
         + "".join(f"<li>{inline_markdown(o)}</li>" for o in objectives) + "</ul></li>"
         for page, title, objectives in entries
     )
+    before, *after = sections  # as HTML, in the order of INDEX_SECTIONS
     index = out / "index.html"
     index.write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Contrastive learning — a hands-on course</title>
 <style>body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 52em; margin: 2em auto; padding: 0 1em; }}
-ol > li {{ margin-bottom: 1em; }} ol > li > a {{ font-weight: 600; }} ul {{ color: #444; }}</style></head>
+ol.notebooks > li {{ margin-bottom: 1em; }} ol.notebooks > li > a {{ font-weight: 600; }}
+ol.notebooks ul {{ color: #444; }} li {{ margin-bottom: 0.3em; }} a {{ color: #0969da; }}
+code {{ font-size: 0.9em; background: #f6f8fa; padding: 0 0.2em; }}
+.anchor-link {{ visibility: hidden; margin-left: 0.3em; text-decoration: none; }}
+h2:hover .anchor-link {{ visibility: visible; }}</style></head>
 <body><h1>Contrastive learning — a hands-on course</h1>
 <p>A Siamese network learns similarity with a contrastive loss on MNIST, notebook by notebook: notebooks
 01–09 follow the tutorial article step by step (and fix it), 10–13 go further. Every page shows the outputs
 of a real run.</p>
-<ol>
+{before}
+<h2>The notebooks</h2>
+<ol class="notebooks">
 {items}
-</ol></body></html>
+</ol>
+{"".join(after)}</body></html>
 """, encoding="utf-8")
 
 

@@ -1,7 +1,14 @@
-"""`make html`: the static site builds from the executed notebooks, every page links and embeds its figures."""
+"""`make html`: the static site builds from the executed notebooks, every page links and embeds its figures,
+formulas are MathML that a browser renders offline, and the index shows the README's reference sections.
+
+The browser test needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); it is skipped
+with a message saying so where they are absent, unless ``COURSE_REQUIRE_BROWSER=1``.
+"""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -13,6 +20,10 @@ pytestmark = pytest.mark.integration  # renders notebooks with nbconvert
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+NO_BROWSER = ("the site's browser test needs Debian's chromium and chromium-driver "
+              "(sudo apt-get install chromium chromium-driver; .ci/run installs them)")
 
 
 class Links(HTMLParser):
@@ -50,9 +61,10 @@ def site(tmp_path_factory):
 
 
 def test_index_lists_every_notebook_with_its_title_and_objectives(site):
-    index = parse(site / "index.html")
-    assert index.hrefs == [nb.with_suffix(".html").name for nb in NOTEBOOKS]
     text = (site / "index.html").read_text()
+    listing = Links()
+    listing.feed(text.split('<ol class="notebooks">')[1].split("</ol>")[0])
+    assert listing.hrefs == [nb.with_suffix(".html").name for nb in NOTEBOOKS]
     for nb in NOTEBOOKS:
         first = "".join(json.loads(nb.read_text())["cells"][0]["source"])
         title = first.splitlines()[0][2:]
@@ -77,6 +89,138 @@ def test_every_page_links_correctly_and_embeds_its_figures(site, notebook):
     embedded = [src for src in parsed.images if src.startswith("data:image/png;base64,")]
     assert len(embedded) == figures_in(notebook), "every figure of the notebook is embedded in its page"
     assert all(len(src) > 1000 for src in embedded)
+
+
+def formulas(notebook):
+    """``(latex, display)`` for every ``$…$`` and ``$$…$$`` in a notebook's markdown cells (code left out),
+    found by a regular expression: independent of the markdown parser the site uses."""
+    found = []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = re.sub(r"```.*?```|`[^`\n]*`", "", "".join(cell["source"]), flags=re.S)
+            found += [(m[1] or m[2], m[1] is not None)
+                      for m in re.finditer(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", text, flags=re.S)]
+    return found
+
+
+class Markup(HTMLParser):
+    """Every start tag with its attributes, and the text, in document order."""
+
+    def __init__(self, fragment):
+        super().__init__()
+        self.items = []
+        self.feed(fragment)
+
+    def handle_starttag(self, tag, attrs):
+        self.items.append((tag, sorted(attrs)))
+
+    def handle_data(self, data):
+        self.items.append(data)
+
+
+def test_the_sanitiser_keeps_every_formula_whole_and_nothing_active():
+    import build_site
+
+    found = [f for nb in NOTEBOOKS for f in formulas(nb)]
+    assert len(found) >= 20 and any(display for _, display in found), "the notebooks' formulas were found"
+    for latex, display in found:
+        mathml = build_site.latex_to_mathml(latex, display)
+        assert Markup(build_site.sanitize(mathml)).items == Markup(mathml).items, latex
+    hostile = ('<math><semantics><annotation-xml encoding="text/html"><svg onload="alert(1)"></svg>'
+               '<iframe src="javascript:alert(2)"></iframe></annotation-xml></semantics>'
+               '<mrow href="javascript:alert(3)" style="color:red"><mi>x</mi></mrow>'
+               '<maction actiontype="toggle"><mi>y</mi></maction></math>')
+    kept = Markup(build_site.sanitize(hostile)).items
+    assert kept == [("math", []), ("mrow", []), ("mi", []), "x", ("mi", []), "y"]
+
+
+def test_every_formula_becomes_mathml_and_no_dollar_is_left(site):
+    assert sum(len(formulas(nb)) for nb in NOTEBOOKS) >= 20
+    for notebook in NOTEBOOKS:
+        page = (site / notebook.with_suffix(".html").name).read_text(encoding="utf-8")
+        assert page.count("<math ") == len(formulas(notebook)), notebook.name
+        cells = re.findall(r'<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^>]*>(.*?)</div>', page, re.S)
+        prose = re.sub(r"<(code|pre)\b.*?</\1>|<[^>]+>", "", "".join(cells), flags=re.S)
+        assert "$" not in prose, (notebook.name, prose[max(prose.find("$") - 80, 0):prose.find("$") + 80])
+
+
+class Loads(HTMLParser):
+    """What a page would fetch: URLs of scripts, stylesheets, frames and media, and inline script and style."""
+
+    SOURCES = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "embed": "src",
+               "object": "data", "audio": "src", "video": "src"}
+
+    def __init__(self):
+        super().__init__()
+        self.urls, self.inline, self._tag = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        self._tag = tag
+        self.urls += [value or "" for name, value in attrs if name == self.SOURCES.get(tag)]
+
+    def handle_data(self, data):
+        if self._tag in ("script", "style"):
+            self.inline.append((self._tag, data))
+
+    def handle_endtag(self, tag):
+        self._tag = None
+
+
+def test_no_page_loads_anything_from_the_network(site):
+    for page in sorted(site.glob("*.html")):
+        loads = Loads()
+        loads.feed(page.read_text(encoding="utf-8"))
+        assert not [url for url in loads.urls if re.match(r"\s*(https?:)?//", url, re.I)], page.name
+        scripts = "".join(text for tag, text in loads.inline if tag == "script")
+        assert not re.search(r"https?://|//cdn|import\(", scripts), page.name  # no MathJax, RequireJS, Mermaid
+        styles = "".join(text for tag, text in loads.inline if tag == "style")
+        assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", styles), page.name
+
+
+@pytest.mark.e2e  # a real browser
+def test_the_contrastive_loss_renders_as_math_in_a_browser_offline(site):
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
+            pytest.fail(NO_BROWSER + " — and COURSE_REQUIRE_BROWSER=1 says this run must not skip it")
+        pytest.skip(NO_BROWSER)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get((site / "05_distance_loss_accuracy.html").as_uri())
+        found = driver.execute_script("""
+            const math = [...document.querySelectorAll('math[display="block"]')]
+                .find(m => m.textContent.includes('max'));
+            if (!math) return null;
+            const paragraph = math.closest('p');
+            const box = math.getBoundingClientRect();
+            // one line of prose: the first text node of the paragraph before the formula
+            const before = paragraph.previousElementSibling;
+            const line = document.createRange();
+            line.selectNodeContents([...before.childNodes].find(n => n.nodeType === 3 && n.textContent.trim()));
+            const [top, bottom] = [...math.querySelector('mfrac').children].map(c => c.getBoundingClientRect());
+            const all = [...document.querySelectorAll('math')];
+            return {display: getComputedStyle(math).display, height: box.height, width: box.width,
+                    line: line.getClientRects()[0].height, text: paragraph.innerText,
+                    stacked: top.bottom <= bottom.top + 1 && top.left < bottom.right && bottom.left < top.right,
+                    formulas: all.length, empty: all.filter(m => m.getBoundingClientRect().height === 0).length,
+                    remote: performance.getEntriesByType('resource').map(e => e.name)
+                        .filter(u => !u.startsWith('file:') && !u.startsWith('data:'))};""")
+    finally:
+        driver.quit()
+    assert found is not None, "no <math display=block> holding the contrastive loss on page 05"
+    assert found["display"] == "block math", "Chromium lays the formula out as MathML"
+    assert found["stacked"], "the fraction's numerator sits above its denominator"
+    assert found["height"] > 1.5 * found["line"] > 0 and found["width"] > 100, found
+    assert "$" not in found["text"] and "max" in found["text"], found["text"]
+    assert found["formulas"] == len(formulas(ROOT / "notebooks" / "05_distance_loss_accuracy.ipynb"))
+    assert found["empty"] == 0, "every formula on the page has a size"
+    assert found["remote"] == [], "the page fetched something from the network"
 
 
 class Active(HTMLParser):
@@ -120,7 +264,8 @@ def test_markup_that_would_run_in_a_browser_never_reaches_the_site(tmp_path):
     notebooks.mkdir()
     write_notebook(notebooks / "01_hostile.ipynb", "# 01 · Hostile\n\n<script>alert('script')</script>\n\n"
                    "<svg onload=\"alert('svg')\"></svg> <img src=x onerror=\"alert('img')\">\n\n"
-                   "[click](javascript:alert('link')) and a fine [link](02_a.ipynb) with `d < 0.5`.")
+                   "[click](javascript:alert('link')) and a fine [link](02_a.ipynb) with `d < 0.5`.\n\n"
+                   "Formulas: $\\href{javascript:alert('math')}{x}$ and $\\style{color:red}{y}$ and $d < 0.5$.")
     write_notebook(notebooks / '02_a"b<i>.ipynb', "# 02 · Quotes in the name")
     result = build_site(notebooks, tmp_path / "site")
     assert result.returncode == 0, result.stderr
@@ -131,6 +276,7 @@ def test_markup_that_would_run_in_a_browser_never_reaches_the_site(tmp_path):
         assert not any("alert(" in script for script in active.scripts), page.name
     first = (tmp_path / "site" / "01_hostile.html").read_text(encoding="utf-8")
     assert "d &lt; 0.5</code>" in first and 'href="02_a.html"' in first  # safe markdown survives
+    assert first.count("<math ") == 3 and "color:red" not in first  # so does MathML, without its href and style
     nav = parse(tmp_path / "site" / "01_hostile.html").hrefs
     assert "02_a%22b%3Ci%3E.html" in nav and (tmp_path / "site" / '02_a"b<i>.html').is_file()
 
@@ -149,3 +295,67 @@ def test_a_broken_notebook_names_the_file_and_leaves_the_old_site(tmp_path):
     assert "notebooks/02_broken.ipynb is not a readable notebook" in result.stderr
     assert sorted(p.name for p in site.iterdir()) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(("formula", "reason"), [("\\frac{1}{", "cannot be converted to MathML"),
+                                                 ("\\arg\\max_i x_i", "uses \\arg, which latex2mathml does not know")])
+def test_a_formula_that_cannot_become_mathml_names_the_notebook_and_the_formula(tmp_path, formula, reason):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "01_math.ipynb", f"# 01 · Math\n\nThe loss ${formula}$, as text it would be wrong.")
+    result = build_site(notebooks, tmp_path / "site")
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, "one line, no traceback"
+    assert f"notebooks/01_math.ipynb: formula ${formula}$" in result.stderr and reason in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks"], "no site, and no half-built one"
+
+
+def test_the_index_shows_the_readmes_reference_sections_with_working_links(site):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    index = parse(site / "index.html")
+    headings = re.findall(r"<h2[^>]*>([^<]+)", text)
+    assert headings == ["Prerequisites", "The notebooks", "Glossary", "Common pitfalls", "Further reading"]
+    glossary = text.split('id="Glossary"')[1].split('id="Common-pitfalls"')[0]
+    for term in ("Anchor", "Contrastive loss", "Embedding", "Few-shot", "Hard negative", "<em>semi-hard</em>",
+                 "Linear probe", "Margin", "NT-Xent", "Positive / negative pair", "ROC curve and AUC",
+                 "Siamese network", "Threshold", "Twin"):
+        assert term in glossary, term
+    entries = re.findall(r"<li>(.*?)</li>", glossary, re.S)
+    assert len(entries) == 13 and all(re.search(r'href="\d\d_[\w-]+\.html"', e) for e in entries), \
+        "every glossary entry links to the notebook that teaches it"
+    reading = text.split('id="Further-reading"')[1]
+    for reference in ("Bromley, J.", "Hadsell, R.", "Koch, G.", "Schroff, F.", "Chen, T.", "Khosla, P.",
+                      'href="https://doi.org/10.1109/CVPR.2006.100"', 'href="https://arxiv.org/abs/1503.03832"',
+                      'href="https://arxiv.org/abs/2002.05709"', 'href="https://arxiv.org/abs/2004.11362"'):
+        assert reference in reading, reference
+    for href in index.hrefs:
+        if re.match(r"[a-z]+:", href):
+            assert href.startswith("https://"), href
+            continue
+        target, _, anchor = href.partition("#")
+        assert not target.endswith(".ipynb") and "notebooks/" not in target, f"a README link was not rewritten: {href}"
+        assert (site / target).is_file() if target else anchor in index.ids, href
+
+
+def test_the_index_takes_its_sections_from_the_readme_at_build_time(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "01_only.ipynb", "# 01 · Only")
+    readme = ("# A course\n\nIntro, not shown.\n\n## Prerequisites\n\nKnow `python`.\n\n```bash\n"
+              "## a comment in a code block, not a heading\n```\n\n## Glossary\n\n- **Twin**: see "
+              "[01](notebooks/01_only.ipynb); $d^2$.\n\n## Common pitfalls\n\n- Pitfall one.\n\n"
+              "## Further reading\n\n- Someone (2024).\n\n## Layout\n\nNot shown either.\n")
+    (tmp_path / "README.md").write_text(readme, encoding="utf-8")
+    site = tmp_path / "site"
+    result = build_site(notebooks, site)
+    assert result.returncode == 0, result.stderr
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert "Know <code>python</code>" in text and "a comment in a code block" in text
+    assert 'href="01_only.html"' in text and "<math " in text and "Someone (2024)" in text
+    assert "not shown" not in text.lower()
+    assert text.index("Know") < text.index('<ol class="notebooks">') < text.index("Pitfall one")
+    (tmp_path / "README.md").write_text(readme.replace("## Glossary", "## Words"), encoding="utf-8")
+    result = build_site(notebooks, site)
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "README.md has no '## Glossary' section" in result.stderr
+    assert (site / "index.html").read_text(encoding="utf-8") == text, "the old site stays"
