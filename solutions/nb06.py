@@ -2,24 +2,65 @@
 
 from __future__ import annotations
 
-
-def twin_parameter_count(filters=(128, 128, 64), kernel: int = 2, channels: int = 1, embedding: int = 128) -> int:
-    """Exercise 1 (recall). Parameters of the article's twin by hand: each Conv2D has
-    ``kernel² · in · out`` weights + ``out`` biases; pooling, dropout and global pooling have none; the
-    Dense layer has ``last · embedding + embedding``. 107,456 for the article's settings."""
-    total, previous = 0, channels
-    for out in filters:
-        total += kernel * kernel * previous * out + out
-        previous = out
-    return total + previous * embedding + embedding
+import numpy as np
 
 
-def feature_map_sizes(size: int = 28, kernel: int = 2, blocks: int = 3) -> list[tuple[int, int]]:
-    """Exercise 2 (apply). Side length after each block's convolution ("valid": ``s − k + 1``) and 2×2
-    max-pool (``floor(s / 2)``): [(27, 13), (12, 6), (5, 2)] for 28×28 inputs — the last map is only 2×2."""
-    sizes = []
-    for _ in range(blocks):
-        conv = size - kernel + 1
-        size = conv // 2
-        sizes.append((conv, size))
-    return sizes
+def separate_twins_network():
+    """Exercise 1 (recall). A "Siamese" network whose two branches are two *separate* twins (two calls of
+    ``siamese_twin()``, two sets of weights): twice the parameters, 214,912."""
+    import keras
+
+    from helpers.models import INPUT_SHAPE, EuclideanDistance, siamese_twin
+
+    twins = []
+    for side in ("left", "right"):
+        twin = siamese_twin()
+        twins.append(keras.Model(twin.input, twin.output, name=f"{side}_twin"))  # two models, two names
+    left, right = keras.Input(shape=INPUT_SHAPE, name="left"), keras.Input(shape=INPUT_SHAPE, name="right")
+    distance = EuclideanDistance(name="distance")([twins[0](left), twins[1](right)])
+    return keras.Model([left, right], distance, name="two_twins")
+
+
+def symmetry_report(network, a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """Exercise 1. What weight sharing guarantees, measured on images ``a`` and ``b`` (N, 28, 28, 1):
+    ``self_distance``, the largest d(a, a) (√ε ≈ 0.0003 with one shared twin); ``asymmetry``, the largest
+    |d(a, b) − d(b, a)| (0 with one twin). With two separate twins an image is not at distance 0 from
+    itself and the order of a pair changes its distance: the two branches map into unrelated spaces."""
+    def distance(x, z):
+        return np.asarray(network([x, z], training=False)).ravel()
+
+    d_self, d_ab, d_ba = distance(a, a), distance(a, b), distance(b, a)
+    return {"self_distance": float(d_self.max()), "asymmetry": float(np.max(np.abs(d_ab - d_ba)))}
+
+
+def dropout_self_distances(twin, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Exercise 2 (apply). Distance between two embeddings of the *same* images, computed twice in
+    training mode (``training=True``, as inside ``fit``: new dropout masks each call) and twice in inference
+    mode. In inference mode (``predict``, ``evaluate``) the two calls agree exactly; in training mode an image
+    is not even at distance 0 from itself. So while training, even an embedding that put all images of a digit
+    on one point would leave similar pairs a loss above 0: dropout's noise is part of the training loss
+    (notebook 09 measures how much)."""
+    def distances(training: bool) -> np.ndarray:
+        first = np.asarray(twin(images, training=training))
+        second = np.asarray(twin(images, training=training))
+        return np.linalg.norm(first - second, axis=1)
+
+    return {"training": distances(True), "inference": distances(False)}
+
+
+def unit_norm_twin():
+    """Exercise 3 (design). The article's twin with its embeddings scaled to length 1 (a
+    ``UnitNormalization`` layer after the Dense layer; no weights added, still 107,456 parameters).
+
+    Every distance then lies in [0, 2] (``|a − b| ≤ |a| + |b| = 2``), whatever the weights: the scale of the
+    distances is fixed by the architecture, not learned. A margin above 2 could never be met, and a margin
+    of 1 means "at least 60° apart" (``|a − b|² = 2 − 2 cos θ``). ``siamese_network(unit_norm_twin())``
+    uses it unchanged.
+    """
+    import keras
+
+    from helpers.models import siamese_twin
+
+    twin = siamese_twin()
+    outputs = keras.layers.UnitNormalization(name="unit_length")(twin.output)
+    return keras.Model(twin.input, outputs, name="unit_norm_twin")

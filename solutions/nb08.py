@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 
-def steps_per_epoch(n_pairs: int = 96_000, batch_size: int = 64) -> int:
-    """Exercise 1 (recall). Optimizer steps in one epoch: 96,000 pairs / 64 = 1,500 (a last, smaller batch
-    counts as one more step)."""
-    return math.ceil(n_pairs / batch_size)
+def pairs_seen_per_epoch(n_pairs: int, batch_size: int, seed: int, epochs: int) -> list[np.ndarray]:
+    """Exercise 1 (recall). The pair numbers each epoch of ``pair_dataset(..., shuffle_seed=seed,
+    epochs=epochs)`` visits, in order: one array of ``n_pairs`` per epoch.
+
+    Every epoch trains on the *same* pairs — they were drawn once, by ``generate_pair_indices`` — in a new
+    order, so the batches differ from epoch to epoch. (Notebook 12 instead forms new pairs in every batch.)
+    """
+    from helpers.pairs import epoch_batches
+
+    batches = [np.asarray(batch) for batch in epoch_batches(n_pairs, batch_size, seed, epochs).as_numpy_iterator()]
+    per_epoch = -(-n_pairs // batch_size)
+    return [np.concatenate(batches[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+
+
+def expected_initial_loss(distance: float, margin: float = 1.0) -> float:
+    """Exercise 2 (apply). The loss to expect before training, on 50/50 pairs that all sit at ``distance``:
+    ``½ · ½d² + ½ · ½ max(0, m − d)²``. An untrained twin puts pairs at about 0.1 (notebook 06), so the
+    first batches should cost about 0.2; a loss near 0 in the first steps, or far above 0.25, points to a bug
+    (labels, scaling, margin) before any time is spent training. (The epoch-1 line of the log is lower: it
+    averages over an epoch in which the network already learns.)"""
+    return 0.25 * distance**2 + 0.25 * max(0.0, margin - distance) ** 2
+
+
+def initial_loss_check(model, images: np.ndarray, indices: np.ndarray, pair_labels: np.ndarray) -> dict[str, float]:
+    """Exercise 2. The untrained ``model``'s mean contrastive loss on the pairs (dropout off, as
+    ``evaluate``), next to :func:`expected_initial_loss` at the median distance it gives them."""
+    from helpers.losses import contrastive_loss
+
+    distances = np.asarray(model([images[indices[:, 0]], images[indices[:, 1]]], training=False)).ravel()
+    loss = float(np.mean(np.asarray(contrastive_loss(pair_labels, distances))))
+    median = float(np.median(distances))
+    return {"median_distance": median, "expected": expected_initial_loss(median), "measured": loss}
 
 
 def early_stopping(patience: int = 2):
-    """Exercise 2 (design). Stop when the validation loss has not improved for ``patience`` epochs and keep
-    the best weights, instead of a fixed number of epochs."""
+    """Exercise 3 (design). Stop when the validation loss has not improved for ``patience`` epochs and keep
+    the best weights, instead of a fixed number of epochs. Pass it to ``run.fit(..., callbacks=[...])``;
+    the dataset still holds ``EPOCHS`` epochs, which is now the most it may train."""
     import keras
 
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)

@@ -5,12 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 
-def auc_of_a_constant_model(pair_labels: np.ndarray) -> float:
-    """Exercise 1 (recall). A model that gives every pair the same distance ranks nothing: AUC 0.5 (every
-    similar/different comparison is a tie), the same as a coin toss."""
+def auc_of_constant_and_reversed(distances: np.ndarray, pair_labels: np.ndarray) -> dict[str, float]:
+    """Exercise 1 (recall). The AUC of a model that gives every pair the same distance, and of one whose
+    distances come in exactly the reverse order of ``distances``'.
+
+    A constant model ranks nothing: every similar/different comparison is a tie, AUC 0.5 — a coin toss.
+    Reversing the order turns every correctly ranked comparison into a wrong one: AUC ``1 − AUC``. So an
+    AUC of 0.1 is no bad model but one read the wrong way round (e.g. the labels of the other convention,
+    notebook 05): the reversed rule would score 0.9.
+    """
     from helpers.evaluation import roc
 
-    return roc(np.full(len(pair_labels), 0.7), pair_labels)[2]
+    d = np.asarray(distances, np.float64)
+    return {"original": roc(d, pair_labels)[2],
+            "constant": roc(np.full(len(d), 0.7), pair_labels)[2],
+            "reversed": roc(d.max() - d, pair_labels)[2]}
 
 
 def optimism_of_choosing_on_test(d_val, y_val, d_test, y_test) -> float:
@@ -25,7 +34,10 @@ def optimism_of_choosing_on_test(d_val, y_val, d_test, y_test) -> float:
 
 def threshold_for_false_positive_rate(distances, pair_labels, max_fpr: float) -> tuple[float, float]:
     """Exercise 3 (design). The largest threshold that accepts at most ``max_fpr`` of the different pairs,
-    and the share of similar pairs it then recognises: ``(threshold, true positive rate)``."""
+    and the share of similar pairs it then recognises: ``(threshold, true positive rate)``. Choose it on
+    validation pairs; the test pairs then show whether the promise holds on new pairs."""
+    if not 0 <= max_fpr < 1:
+        raise ValueError(f"max_fpr: expected a number in [0, 1), got {max_fpr!r}")
     d = np.asarray(distances, float)
     y = np.asarray(pair_labels)
     different = np.sort(d[y == 0])

@@ -1,21 +1,27 @@
-"""Notebook 11 · The embedding space.
-
-Exercise 1 (recall), in words: t-SNE keeps each point's *neighbours*; it rescales densities and places
-clusters wherever its optimisation ends up, so distances between clusters (and their sizes) carry no
-meaning. Compare cluster distances in the 128-d space (e.g. the distances between class means) instead —
-see :func:`class_mean_distances`.
-"""
+"""Notebook 11 · The embedding space."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-def class_mean_distances(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Exercise 1, in code: the (C, C) Euclidean distances between the class means, in the real space."""
-    classes = np.unique(labels)
-    means = np.stack([embeddings[labels == c].mean(axis=0) for c in classes])
-    return np.linalg.norm(means[:, None] - means[None, :], axis=2)
+def largest_stretch(points: np.ndarray, projected: np.ndarray) -> float:
+    """Exercise 1 (recall). The largest factor by which a 2-d picture stretches a distance:
+    ``max |p_i − p_j| / |x_i − x_j|`` over all pairs of (N, D) ``points`` and their (N, 2) ``projected``
+    positions.
+
+    PCA subtracts the mean and projects onto two orthonormal directions, which can never lengthen a
+    distance: its stretch is at most 1. So clusters that lie apart in the PCA picture are at least as far
+    apart in the 128-d space, while clusters that overlap in it may still be far apart along the other
+    126 directions. t-SNE gives no such bound, in either direction.
+    """
+    from sklearn.metrics import pairwise_distances  # (N, N): a sample of about 1,000 points is plenty
+
+    pairs = np.triu_indices(len(points), k=1)
+    original = pairwise_distances(np.asarray(points, np.float64))[pairs]
+    shown = pairwise_distances(np.asarray(projected, np.float64))[pairs]
+    keep = original > 0  # identical points have no direction to stretch
+    return float(np.max(shown[keep] / original[keep]))
 
 
 def prototype_accuracy(e_train, y_train, e_test, y_test, shots: int, rng: np.random.Generator) -> float:

@@ -1,111 +1,306 @@
-"""Every exercise solution does what the notebooks' exercises ask — on real MNIST where that is cheap."""
+"""Every exercise solution does what the notebooks' exercises ask — on real MNIST where that is cheap.
+
+Each check compares a solution with something computed another way (a helper, brute force, Keras itself,
+a Monte Carlo draw) or with a value worked out by hand, so that a wrong answer fails.
+"""
+
+import json
+import math
 
 import numpy as np
 import pytest
 
-from helpers.data import preprocess, split_validation
-from helpers.models import siamese_twin
+from helpers.data import class_counts, preprocess, split_validation
+from helpers.models import siamese_network, siamese_twin
 from helpers.pairs import generate_pair_indices
 from solutions import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13
 
 
-def test_nb01_seeds_repeat_and_unused_imports_are_found():
-    a, b, c = nb01.same_seed_same_draws(3), nb01.same_seed_same_draws(3), nb01.same_seed_same_draws(4)
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])
-    assert not np.array_equal(a[0], c[0]) and not np.array_equal(a[1], c[1])
+def test_nb01_one_seed_starts_one_sequence_and_hidden_generators_escape_it():
+    import keras
+
+    draws = nb01.draws_after_one_seed(3)
+    assert not np.array_equal(draws["numpy_first"], draws["numpy_second"])
+    assert not np.allclose(draws["keras_first"], draws["keras_second"])
+    continued = np.random.default_rng(3).integers(0, 10, 16)  # one sequence: the second draw continues it
+    np.testing.assert_array_equal(np.concatenate([draws["numpy_first"], draws["numpy_second"]]), continued)
+    again = nb01.draws_after_one_seed(3)
+    for key, values in draws.items():
+        np.testing.assert_array_equal(values, again[key])  # seeding again restarts the whole sequence
+
     article = "import torch\nimport numpy as np\nfrom tensorflow import keras\nmodel = keras.Model()\nx = np.ones(2)"
     assert nb01.unused_imports(article) == ["torch"]
 
-
-def test_nb02_preprocess_facts_and_mnist_background(mnist):
-    assert nb02.preprocess_facts() == {"shape": (2, 28, 28, 1), "dtype": "float32", "min": 0.0, "max": 1.0}
-    assert 0.78 < nb02.background_fraction(mnist[0][0]) < 0.84
-    with pytest.raises(ValueError):
-        nb02.background_fraction(np.array([]))
+    assert nb01.repeats_under_seed(lambda rng: rng.integers(0, 10**9, 5))
+    assert nb01.repeats_under_seed(lambda rng: np.random.randint(0, 10**9, 5))  # NumPy's global state is seeded
+    assert nb01.repeats_under_seed(lambda rng: keras.random.normal((3,)))
+    assert not nb01.repeats_under_seed(lambda rng: np.random.default_rng().integers(0, 10**9, 5))
 
 
-def test_nb03_classes_stay_balanced_and_stratified_split_is_exact(mnist):
+def accepted_by_preprocess(images) -> bool:
+    try:
+        preprocess(images)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def test_nb02_the_preprocess_rule_agrees_with_preprocess(mnist):
+    x = mnist[0][0][:2]
+    exercise = {"uint8 digits": x, "float64 copy": x.astype(np.float64), "preprocess's output": preprocess(x),
+                "0/1 float32": (x > 127).astype(np.float32), "0/1 uint8": (x > 127).astype(np.uint8)}
+    assert [nb02.looks_raw(images) for images in exercise.values()] == [True, True, False, False, True]
+    more = {"halves": x / 2.0, "256": x.astype(np.int32) + 1, "negative": -x.astype(np.int32),
+            "all-zero float": np.zeros((2, 28, 28)), "NaN": np.full((2, 28, 28), np.nan)}
+    for name, images in {**exercise, **more}.items():
+        assert nb02.looks_raw(images) == accepted_by_preprocess(images), name
+
+
+def test_nb02_the_half_fix_trains_silently_on_labels_that_no_longer_match(mnist):
+    from helpers.pairs import generate_pairs_loop
+
+    x, y = mnist[0][0][:2000], mnist[0][1][:2000]
+    pairs, pair_labels = generate_pairs_loop(x, y, np.random.default_rng(0))
+    assert nb02.label_agreement(pairs, pair_labels, x, y) == 1.0
+    pairs, pair_labels = nb02.half_fixed_pairs(x, y, np.random.default_rng(0))
+    assert pair_labels.shape == (4000,) and pair_labels.mean() == 0.5  # right length, right balance
+    assert 0.45 < nb02.label_agreement(pairs, pair_labels, x, y) < 0.55  # ... and a coin toss
+    small = preprocess(x[:12])
+    assert nb02.fit_error(np.stack([small, small], axis=1), pair_labels[:12]) is None  # fit says nothing
+    assert "'y' sizes: 0" in nb02.fit_error(np.stack([small, small], axis=1), np.array([], np.float32))
+
+
+def test_nb02_a_single_image_of_a_digit_gets_its_shifted_copy_as_partner(mnist):
+    x, y = mnist[0][0][:12], mnist[0][1][:12]
+    singles = [int(c) for c, n in class_counts(y).items() if n == 1]
+    assert singles == [0, 2, 9]  # notebook 02: generate_pairs refuses these first twelve digits
+    with pytest.raises(ValueError, match="single sample"):
+        generate_pair_indices(y, rng=0)
+    pairs, pair_labels = nb02.pairs_keeping_singletons(x, y, np.random.default_rng(0))
+    assert pairs.shape == (24, 2, 28, 28) and pair_labels.tolist() == [1.0] * 12 + [0.0] * 12
+    for k, (anchor, partner) in enumerate(pairs):
+        i = k % 12
+        np.testing.assert_array_equal(anchor, x[i])
+        matches = [j for j in range(12) if np.array_equal(partner, x[j])]
+        if k >= 12:  # different pairs: another digit
+            assert matches and all(y[j] != y[i] for j in matches)
+        elif y[i] in singles:
+            np.testing.assert_array_equal(partner, np.roll(x[i], 2, axis=1))
+            assert not matches  # not an image of the data set, itself included
+        else:
+            assert matches and all(j != i and y[j] == y[i] for j in matches)
+
+
+def test_nb03_a_sorted_file_the_share_gap_and_the_stratified_split(mnist):
     (x, y), _ = mnist
+    starts = np.concatenate([[0], np.cumsum(np.bincount(y))[:-1]])  # where each digit would begin if sorted
+    assert nb03.validation_digits_if_sorted(y) == [d for d in range(10) if starts[d] < 12_000] == [0, 1]
+
+    assert nb03.share_gap(np.array([0, 0, 0, 1, 1, 1, 1, 1]), np.array([0, 3])) == pytest.approx(1 / 6)  # ½−⅓
     (_, y_train), (_, y_val) = split_validation(x, y)
-    for part in (y_train, y_val):
-        assert all(0.08 < share < 0.12 for share in nb03.class_fractions(part).values())
+    first = nb03.share_gap(y, np.arange(len(y_val)))
+    train_counts, val_counts = class_counts(y_train), class_counts(y_val)
+    by_counts = max(abs(val_counts[d] / len(y_val) - train_counts[d] / len(y_train)) for d in range(10))
+    assert first == pytest.approx(by_counts)
+    gaps = nb03.random_split_gaps(y, 0.2, np.random.default_rng(0), draws=50)
+    assert gaps.shape == (50,) and gaps.min() <= first <= gaps.max()  # an ordinary random split
+
     train, val = nb03.stratified_split(y, 0.2, np.random.default_rng(0))
     assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == len(y)
     for c in range(10):
         assert abs(np.sum(y[val] == c) - 0.2 * np.sum(y == c)) <= 0.5
+    assert nb03.share_gap(y, val) < 1e-3 < first
     with pytest.raises(ValueError, match="validation_fraction"):
         nb03.stratified_split(y, 1.5, np.random.default_rng(0))
 
 
-def test_nb04_pair_facts_and_confusable_negatives(mnist):
-    y = mnist[0][1][:3000]
-    indices, labels = generate_pair_indices(y, rng=0)
-    facts = nb04.pair_facts(indices, labels, y)
-    assert facts == {"self_pairs": 0, "uses_per_anchor": [2], "labels_match_digits": True, "similar_fraction": 0.5}
+def test_nb04_random_pairs_partners_and_confusable_negatives(mnist):
+    (_, y), _ = split_validation(*mnist[0])
+    assert nb04.random_pair_similar_share(np.array([0, 0, 1])) == pytest.approx(1 / 3)  # (0,1) of three pairs
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, len(y), 200_000), rng.integers(0, len(y), 200_000)
+    monte_carlo = np.mean(y[a[a != b]] == y[b[a != b]])
+    assert nb04.random_pair_similar_share(y) == pytest.approx(monte_carlo, abs=0.003)
+
+    assert nb04.never_a_partner(np.array([[0, 1], [1, 0], [2, 1], [3, 1]]), 5) == pytest.approx(3 / 5)
+    indices, _ = generate_pair_indices(y, rng=0)
+    assert nb04.never_a_partner(indices, len(y)) == pytest.approx(math.exp(-2), abs=0.01)
+
+    y = y[:3000]
     pairs = nb04.confusable_negatives(y, {4: 9, 9: 4, 3: 5}, np.random.default_rng(0))
     for a, b in ((4, 9), (9, 4), (3, 5)):
         assert set(y[pairs[y[pairs[:, 0]] == a, 1]]) == {b}
     assert np.all(y[pairs[:, 0]] != y[pairs[:, 1]])
 
 
-def test_nb05_loss_by_hand_equals_the_helper_and_gradients_match_the_formula():
+def test_nb05_binary_accuracy_gradients_conventions_and_margins():
     from helpers.losses import contrastive_loss
 
-    for y in (0.0, 1.0):
-        for d in (0.0, 0.3, 0.99, 1.5):
-            helper = float(np.asarray(contrastive_loss(np.array([y], np.float32), np.array([d], np.float32)))[0])
-            assert nb05.loss_by_hand(y, d) == pytest.approx(helper, abs=1e-6)
+    rng = np.random.default_rng(0)
+    d = rng.uniform(0, 2, 1000).astype(np.float32)
+    y = rng.integers(0, 2, 1000).astype(np.float32)
+    np.testing.assert_array_equal(nb05.keras_binary_accuracy(y, d), ((d < 0.5) == (y == 1)).astype(np.float32))
+
     assert nb05.loss_gradient(1.0, 0.4) == pytest.approx(0.4)
     assert nb05.loss_gradient(0.0, 0.4) == pytest.approx(-0.6)
     assert nb05.loss_gradient(0.0, 1.3) == 0.0
-    assert all(nb05.accuracy_threshold_equivalence(d) for d in np.linspace(0, 2, 41))
+
+    np.testing.assert_allclose(nb05.hadsell_loss(1 - y, d), np.asarray(contrastive_loss(y, d)), rtol=1e-5, atol=1e-7)
+    # by hand: 0.0025 = mean(½·0.1², ½·0.1², 0, 0) and 0.765 = mean(½·1.5², ½·1.5², ½·(1 − 0.1)², ½·(1 − 0.1)²)
+    losses = nb05.swapped_convention_losses()
+    assert losses["good, article's formula"] == pytest.approx(0.0025)
+    assert losses["bad, article's formula"] == pytest.approx(0.765)
+    assert losses["good, Hadsell's formula with 1 = similar"] == pytest.approx(0.765)
+    assert losses["bad, Hadsell's formula with 1 = similar"] == pytest.approx(0.0025)
+
+    for m in (0.5, 2.0, 3.0):
+        assert nb05.scaled_loss_ratio(y, d, m) == pytest.approx(m**2, rel=1e-4)
+    y1 = np.repeat([1.0, 0.0], 500)
+    d1 = np.where(y1 == 1, np.abs(rng.normal(0.2, 0.15, 1000)), rng.normal(1.1, 0.2, 1000)).clip(0, 1.9)
+    base = np.mean((d1 < 0.5) == (y1 == 1))
+    accuracies = nb05.accuracy_by_margin(d1, y1)
+    for m, (fixed, scaled) in accuracies.items():
+        assert fixed == pytest.approx(np.mean((m * d1 < 0.5) == (y1 == 1)))
+        assert scaled == pytest.approx(base)
+    assert accuracies[1.0][0] == pytest.approx(base)
+    assert accuracies[0.25][0] == 0.5  # every distance below 0.5: every pair called similar
+    assert accuracies[0.5][0] < base and accuracies[4.0][0] < base
 
 
-def test_nb06_parameter_count_and_map_sizes_match_the_model():
-    twin = siamese_twin()
-    assert nb06.twin_parameter_count() == twin.count_params() == 107_456
-    convs = [layer for layer in twin.layers if layer.__class__.__name__ == "Conv2D"]
-    pools = [layer for layer in twin.layers if layer.__class__.__name__ == "MaxPooling2D"]
-    expected = [(c.output.shape[1], p.output.shape[1]) for c, p in zip(convs, pools)]
-    assert nb06.feature_map_sizes() == expected == [(27, 13), (12, 6), (5, 2)]
+def test_nb06_shared_weights_dropout_and_unit_length_embeddings(mnist):
+    x = preprocess(mnist[0][0][:8])
+    a, b = x[:4], x[4:]
+    two = nb06.separate_twins_network()
+    assert two.count_params() == 2 * siamese_twin().count_params() == 214_912
+    shared, separate = nb06.symmetry_report(siamese_network(), a, b), nb06.symmetry_report(two, a, b)
+    assert shared["self_distance"] == pytest.approx(np.sqrt(1e-7), rel=1e-2) and shared["asymmetry"] < 1e-6
+    assert separate["self_distance"] > 0.01 and separate["asymmetry"] > 1e-4
+
+    gaps = nb06.dropout_self_distances(siamese_twin(), a)
+    assert np.all(gaps["training"] > 0.01) and np.all(gaps["inference"] == 0)
+
+    twin = nb06.unit_norm_twin()
+    assert twin.count_params() == siamese_twin().count_params()
+    np.testing.assert_allclose(np.linalg.norm(np.asarray(twin(x)), axis=1), 1.0, rtol=1e-5)
 
 
-def test_nb07_largest_layer_and_flops():
+def flatten_twin(size: int):
+    """The article's twin with Flatten in place of global average pooling, built independently of the solution."""
+    import keras
+    from keras import layers
 
+    inputs = keras.Input((size, size, 1))
+    z = inputs
+    for filters in (128, 128, 64):
+        z = layers.Dropout(0.4)(layers.MaxPooling2D((2, 2))(layers.Conv2D(filters, (2, 2), activation="relu")(z)))
+    return keras.Model(inputs, layers.Dense(128)(layers.Flatten()(z)))
+
+
+def test_nb07_parameters_by_hand_flops_and_image_size():
     from bench_training import model_flops
 
+    for dim in (2, 32, 128, 300):
+        assert nb07.parameters_with_embedding(dim) == siamese_twin(embedding_dim=dim).count_params()
     twin = siamese_twin()
-    assert nb07.largest_layer(twin) == ("conv2", 65_664)
     assert nb07.forward_flops_by_hand() == model_flops(twin)
     assert 21e6 < nb07.forward_flops_by_hand() < 21.5e6
+    for size in (28, 56, 100):
+        assert nb07.parameters_for_image_size(size) == siamese_twin(input_shape=(size, size, 1)).count_params()
+        assert nb07.parameters_for_image_size(size, "flatten") == flatten_twin(size).count_params()
+    siamese_twin(input_shape=(56, 56, 1)).set_weights(twin.get_weights())  # one set of weights fits both sizes
+    with pytest.raises(ValueError):
+        flatten_twin(56).set_weights(flatten_twin(28).get_weights())
 
 
-def test_nb08_steps_and_early_stopping():
-    assert nb08.steps_per_epoch() == 1500 and nb08.steps_per_epoch(100, 64) == 2
-    callback = nb08.early_stopping(3)
-    assert (callback.monitor, callback.patience, callback.restore_best_weights) == ("val_loss", 3, True)
+def test_nb08_every_epoch_the_same_pairs_in_a_new_order():
+    from helpers.pairs import pair_dataset
+
+    n, batch_size, seed, epochs = 100, 32, 42, 3
+    orders = nb08.pairs_seen_per_epoch(n, batch_size, seed, epochs)
+    images = np.arange(n, dtype=np.float32)[:, None]  # "image" k holds k: the anchors name their pairs
+    indices = np.stack([np.arange(n), np.arange(n)], axis=1)
+    fed = np.concatenate([anchors.numpy().ravel() for (anchors, _), _ in
+                          pair_dataset(images, indices, np.zeros(n, np.float32), batch_size=batch_size,
+                                       shuffle_seed=seed, epochs=epochs)]).astype(int)
+    np.testing.assert_array_equal(np.concatenate(orders), fed)  # what fit receives, epoch after epoch
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(n))  # the same pairs every epoch
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
 
 
-def test_nb09_accuracy_by_digit_and_confusions():
-    correct = np.array([1, 0, 1, 1, 0, 1], bool)
-    digits = np.array([4, 4, 9, 9, 9, 1])
-    assert nb09.accuracy_by_digit(correct, digits) == {1: 1.0, 4: 0.5, 9: pytest.approx(2 / 3)}
-    fp = np.array([[4, 9], [9, 4], [3, 5], [4, 9], [7, 1]])
-    assert nb09.most_confused(fp, k=2) == [((4, 9), 3), ((3, 5), 1)]
+def test_nb08_expected_initial_loss_and_early_stopping():
+    import keras
+
+    assert nb08.expected_initial_loss(0.0) == 0.25 and nb08.expected_initial_loss(1.0) == 0.25
+    assert nb08.expected_initial_loss(0.5) == pytest.approx(0.125)
+    assert nb08.expected_initial_loss(0.1) == pytest.approx(0.25 * 0.01 + 0.25 * 0.81)
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.stop_training = False
+    callback = nb08.early_stopping(patience=2)
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch, val_loss in enumerate([0.5, 0.4, 0.45, 0.46, 0.3]):
+        model.layers[0].kernel.assign([[float(epoch)]])  # the weights remember their epoch
+        callback.on_epoch_end(epoch, {"val_loss": val_loss})
+        if model.stop_training:
+            break
+    callback.on_train_end()
+    assert epoch == 3  # two epochs without improving on epoch 1
+    assert float(model.layers[0].kernel[0, 0]) == 1.0  # epoch 1's weights are back
 
 
-def test_nb10_constant_model_optimism_and_fpr_threshold():
+def test_nb08_the_untrained_loss_is_what_the_formula_expects(mnist):
+    from helpers.repro import set_seed
+
+    rng = set_seed(0)
+    (_, _), (x_val, y_val) = split_validation(*mnist[0])
+    indices, labels = generate_pair_indices(y_val[:100], rng)
+    check = nb08.initial_loss_check(siamese_network(), preprocess(x_val[:100]), indices, labels)
+    assert 0.15 < check["measured"] < 0.25
+    assert check["expected"] == pytest.approx(check["measured"], abs=0.02)
+
+
+def test_nb09_error_rates_and_standard_errors():
+    d = [0.1, 0.3, 0.45, 0.6, 0.35, 0.55, 0.9, 1.2]
+    y = [1, 1, 1, 1, 0, 0, 0, 0]
+    assert nb09.error_rates(d, y, 0.5) == {"false_positive_rate": 0.25, "false_negative_rate": 0.25}
+    assert nb09.error_rates(d, y, 0.4) == {"false_positive_rate": 0.25, "false_negative_rate": 0.5}
+    assert nb09.error_rates(d, y, 0.3) == {"false_positive_rate": 0.0, "false_negative_rate": 0.75}
+
+    rng = np.random.default_rng(0)
+    correct = rng.random(20_000) < 0.91
+    simulated = rng.binomial(20_000, 0.91, 5000) / 20_000  # the accuracies of 5,000 test sets of independent pairs
+    assert nb09.accuracy_standard_error(correct) == pytest.approx(np.std(simulated), rel=0.1)
+
+    anchors = np.repeat(np.arange(5000), 2)  # two pairs per anchor image
+    shared = np.repeat(rng.random(5000) < 0.9, 2)  # both pairs of an anchor right or both wrong
+    independent = rng.random(10_000) < 0.9
+    se = nb09.anchor_bootstrap_standard_error
+    assert se(shared, anchors, rng) == pytest.approx(math.sqrt(2) * nb09.accuracy_standard_error(shared), rel=0.15)
+    assert se(independent, anchors, rng) == pytest.approx(nb09.accuracy_standard_error(independent), rel=0.15)
+
+
+def test_nb10_auc_of_constant_and_reversed_models_optimism_and_fpr_threshold():
     rng = np.random.default_rng(0)
     y = np.repeat([1, 0], 500)
-    assert nb10.auc_of_a_constant_model(y) == 0.5
-    d_val = np.abs(np.where(y == 1, rng.normal(0.4, 0.2, 1000), rng.normal(0.9, 0.2, 1000)))  # distances: >= 0
-    d_test = np.abs(np.where(y == 1, rng.normal(0.4, 0.2, 1000), rng.normal(0.9, 0.2, 1000)))
-    assert nb10.optimism_of_choosing_on_test(d_val, y, d_test, y) >= 0
-    threshold, tpr = nb10.threshold_for_false_positive_rate(d_test, y, max_fpr=0.01)
-    assert np.mean(d_test[y == 0] < threshold) <= 0.01
-    assert np.mean(d_test[y == 0] <= threshold) > 0.01  # no larger threshold would do
-    assert tpr == np.mean(d_test[y == 1] < threshold) and 0 < tpr < 1
+    d = np.abs(np.where(y == 1, rng.normal(0.4, 0.2, 1000), rng.normal(0.9, 0.2, 1000)))
+    similar, different = d[y == 1], d[y == 0]
+    brute = np.mean(similar[:, None] < different[None, :]) + 0.5 * np.mean(similar[:, None] == different[None, :])
+    aucs = nb10.auc_of_constant_and_reversed(d, y)
+    assert aucs["original"] == pytest.approx(brute)
+    assert aucs["constant"] == 0.5 and aucs["reversed"] == pytest.approx(1 - brute)
+
+    # validation picks 0.5; on the test pairs 0.55 < 0.575 < 0.6 would be perfect: 3/4 honest, 4/4 chosen on test
+    d_val, d_test, labels = [0.2, 0.3, 0.7, 0.8], [0.1, 0.55, 0.6, 0.9], [1, 1, 0, 0]
+    assert nb10.optimism_of_choosing_on_test(d_val, labels, d_test, labels) == pytest.approx(0.25)
+
+    threshold, tpr = nb10.threshold_for_false_positive_rate(d, y, max_fpr=0.01)
+    assert np.mean(d[y == 0] < threshold) <= 0.01
+    assert np.mean(d[y == 0] <= threshold) > 0.01  # no larger threshold would do
+    assert tpr == np.mean(d[y == 1] < threshold) and 0 < tpr < 1
+    with pytest.raises(ValueError, match="max_fpr"):
+        nb10.threshold_for_false_positive_rate(d, y, max_fpr=1.0)
 
 
 def clusters(rng, n, spread):
@@ -113,49 +308,115 @@ def clusters(rng, n, spread):
     return np.eye(3)[labels] * 4 + rng.normal(0, spread, (len(labels), 3)), labels
 
 
-def test_nb11_class_distances_prototypes_and_unknown_classes():
+def test_nb11_pca_never_stretches_prototypes_and_unknown_classes():
+    from sklearn.decomposition import PCA
+
+    from helpers.evaluation import knn_accuracy
+
     rng = np.random.default_rng(0)
+    points = rng.normal(size=(300, 20)) * np.linspace(3, 0.1, 20)
+    assert nb11.largest_stretch(points, PCA(2).fit(points[:150]).transform(points)) <= 1 + 1e-9
+    flat = np.zeros((60, 20))
+    flat[:, :2] = rng.normal(size=(60, 2))  # points on a plane: PCA keeps every distance
+    assert nb11.largest_stretch(flat, PCA(2).fit_transform(flat)) == pytest.approx(1.0)
+    squeezed = flat[:, :2] * [2.0, 1.0]  # a map that stretches one direction only
+    diff_x, diff_y = flat[:, None, 0] - flat[None, :, 0], flat[:, None, 1] - flat[None, :, 1]
+    off_diagonal = ~np.eye(60, dtype=bool)
+    brute = np.max(np.sqrt(4 * diff_x**2 + diff_y**2)[off_diagonal] / np.hypot(diff_x, diff_y)[off_diagonal])
+    assert nb11.largest_stretch(flat, squeezed) == pytest.approx(brute)
+
+    # class 0's examples at 0 and 10 (mean 5), class 1's at 6.5 and 7.5 (mean 7): a query at 9.5 is nearest
+    # to the single example 10 (class 0) but to the prototype 7 (class 1)
+    e_train, y_train, e_query, y_query = np.array([[0.0], [10.0], [6.5], [7.5]]), np.array([0, 0, 1, 1]), [[9.5]], [1]
+    assert nb11.prototype_accuracy(e_train, y_train, np.array(e_query), np.array(y_query), 2, rng) == 1.0
+    assert knn_accuracy(e_train, y_train, e_query, y_query, k=1) == 0.0
     x, y = clusters(rng, 100, 1.0)
     xt, yt = clusters(rng, 100, 1.0)
-    dist = nb11.class_mean_distances(x, y)
-    assert dist.shape == (3, 3) and np.allclose(np.diag(dist), 0) and np.allclose(dist, dist.T)
-    assert dist[0, 1] == pytest.approx(4 * np.sqrt(2), rel=0.1)
     assert nb11.prototype_accuracy(x, y, xt, yt, shots=10, rng=rng) > 0.95
+
     unknown = rng.normal(0, 0.3, (50, 3)) + np.array([-6.0, -6.0, -6.0])
     assert nb11.looks_unknown(x, unknown).all()
     assert nb11.looks_unknown(x, xt).mean() < 0.05
 
 
-def test_nb12_similar_share_and_batch_hard_loss_against_brute_force():
-    assert nb12.similar_share_in_batch(np.repeat(np.arange(10), 10)) == pytest.approx(9 / 99)
+def test_nb12_active_negative_term_gain_and_batch_hard_loss_against_brute_force():
+    from helpers.losses import batch_contrastive_loss
+
     rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 12)
+    emb = rng.normal(0, 0.4, (12, 4)).astype(np.float32)
+    d = np.linalg.norm(emb[:, None].astype(np.float64) - emb[None], axis=2)
+    similar = (labels[:, None] == labels[None, :]) & ~np.eye(12, dtype=bool)
+    similar_term = np.mean(d[similar] ** 2 / 2)
+    helper = float(batch_contrastive_loss(labels, emb))
+    assert similar_term + nb12.active_negative_term(labels, emb) == pytest.approx(helper, rel=1e-4)
+    far = (np.eye(3)[labels] * 5).astype(np.float32)  # one point per class, 5·√2 apart: no negative inside the margin
+    assert nb12.active_negative_term(labels, far) == 0.0
+    assert float(batch_contrastive_loss(labels, far)) == pytest.approx(0.0, abs=1e-5)  # finite, not 0/0
+
+    article, short, full = {"test_accuracy": 0.92}, {"test_accuracy": 0.99}, {"test_accuracy": 0.9946}
+    assert nb12.gain_kept(article, short, full) == pytest.approx(0.07 / 0.0746)
+    assert nb12.gain_kept(article, article, full) == 0.0 and nb12.gain_kept(article, full, full) == 1.0
+    with pytest.raises(ValueError, match="test_accuracy"):
+        nb12.gain_kept(article, short, article)
+
     labels = rng.integers(0, 3, 10)
     emb = rng.normal(0, 0.3, (10, 4)).astype(np.float32)
     d = np.linalg.norm(emb[:, None] - emb[None], axis=2)
     expected = []
     for i in range(10):
         same = (labels == labels[i]) & (np.arange(10) != i)
-        far = d[i, same].max() if same.any() else 0.0
-        near = d[i, labels != labels[i]].min()
-        expected.append(far**2 / 2 + max(0.0, 1 - near) ** 2 / 2)
+        farthest = d[i, same].max() if same.any() else 0.0
+        nearest = d[i, labels != labels[i]].min()
+        expected.append(farthest**2 / 2 + max(0.0, 1 - nearest) ** 2 / 2)
     assert float(nb12.batch_hard_contrastive_loss(labels, emb)) == pytest.approx(np.mean(expected), rel=1e-3)
 
 
-def test_nb13_view_matching_accuracy():
-    z = np.eye(4)
-    assert nb13.view_matching_accuracy(z, z) == 1.0
-    assert nb13.view_matching_accuracy(z, np.roll(z, 1, axis=0)) == 0.0
+def test_nb13_collapse_scores_chance_and_temperature_focuses_on_hard_negatives():
+    for batch_size in (2, 8, 64):
+        for temperature in (0.1, 1.0):
+            assert nb13.collapsed_loss(batch_size, temperature) == pytest.approx(math.log(2 * batch_size - 1), rel=1e-5)
+    similarities = [0.8, 0.3, 0.1]
+    shares = {}
+    for temperature in (0.2, 1.0):
+        weights = [math.exp(s / temperature) for s in similarities]
+        shares[temperature] = nb13.hardest_negative_share(similarities, temperature)
+        assert shares[temperature] == pytest.approx(weights[0] / sum(weights))
+    assert shares[0.2] > shares[1.0] > 1 / 3
+
+
+def test_nb13_rotate_turns_counter_clockwise(mnist):
+    dot = np.zeros((1, 28, 28, 1), np.float32)
+    dot[0, 2, 13:15] = 1.0
+    np.testing.assert_allclose(nb13.rotate(dot, 90)[0, ..., 0], np.rot90(dot[0, ..., 0]), atol=1e-4)
+    x_small = preprocess(mnist[1][0][:4])
+    np.testing.assert_allclose(nb13.rotate(x_small, 0), x_small, atol=1e-6)
+
+
+def test_nb13_raw_pixels_do_not_survive_rotation(mnist):
+    from helpers.evaluation import knn_accuracy
+
+    (x_train, y_train), (x_test, y_test) = mnist
+
+    def pixels(images):
+        return images.reshape(len(images), -1)
+
+    xs, ys, xt, yt = preprocess(x_train[:2000]), y_train[:2000], preprocess(x_test[:300]), y_test[:300]
+    upright = nb13.rotated_knn_accuracy(pixels, xs, ys, xt, yt, 0)
+    assert upright == pytest.approx(knn_accuracy(pixels(xs), ys, pixels(xt), yt, k=1))
+    assert nb13.rotated_knn_accuracy(pixels, xs, ys, xt, yt, 30) < upright - 0.1  # pixels are not rotation-proof
 
 
 def test_every_notebook_has_exercises_and_a_solutions_module():
     import importlib
-    import json
     from pathlib import Path
 
     for path in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
         assert "**Exercises**" in text, f"{path.name} has no exercises"
-        assert text.count("*(recall)*") + text.count("*(apply)*") + text.count("*(design)*") >= 2, path.name
+        kinds = {kind: text.count(f"*({kind})*") for kind in ("recall", "apply", "design")}
+        assert all(kinds.values()), f"{path.name}: every notebook asks a recall, an apply and a design question"
+        assert sum(kinds.values()) <= 4, f"{path.name}: {sum(kinds.values())} exercises, at most 4"
         assert f"solutions/nb{path.name[:2]}.py" in text, f"{path.name} does not say where its solutions are"
         module = importlib.import_module(f"solutions.nb{path.name[:2]}")
         assert module.__doc__
