@@ -46,12 +46,12 @@ endif
 NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup lock run refresh test test-fast lint bench lab html clean distclean
+.PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep lab html clean distclean
 
 help:  ## show this help
 	@echo "Contrastive learning course"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "Overridable: PYTHON=$(PYTHON) VENV=$(VENV) EPOCHS SEED BATCH_SIZE DATASET TRAIN ONLY (e.g. make run DATASET=fashion_mnist)"
 
@@ -94,6 +94,10 @@ bench: setup  ## benchmarks (not tests): CPU class, pairs, training, profile, th
 	$(BIN)/python benchmarks/bench_profile.py --json "$$COURSE_BUILD/bench/profile.json"
 	@test -d "$$COURSE_BUILD/executed" || $(MAKE) run
 	$(BIN)/python benchmarks/bench_notebooks.py --executed "$$COURSE_BUILD/executed" --json "$$COURSE_BUILD/bench/notebooks.json"
+
+# Not part of `run` or `test`: minutes of training whose JSON notebooks/trained/margin_sweep_mnist.json commits.
+margin-sweep: setup  ## train the article's model once per margin (0.5, 1, 2; 1 epoch each); JSON in notebooks/trained/
+	$(BIN)/python scripts/margin_sweep.py
 
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

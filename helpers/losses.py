@@ -83,6 +83,45 @@ def contrastive_loss(y_true, y_pred, margin: float = 1.0):
     return similar + different
 
 
+def contrastive_loss_gradient(d: object, y: float, margin: float = 1.0) -> np.ndarray:
+    """dL/dd of :func:`contrastive_loss`, written out by hand: ``d`` for a similar pair (y = 1), ``−(m − d)``
+    for a different pair (y = 0) closer than the margin, and 0 beyond it. ``d``: distances (N,) → float64 (N,).
+
+    Gradient descent moves ``d`` against this sign: a similar pair is always pulled together, harder the
+    farther apart it is; a different pair is pushed apart only while it is closer than ``margin``.
+
+    >>> contrastive_loss_gradient([0.2, 1.5], y=1).tolist(), contrastive_loss_gradient([0.2, 1.5], y=0).tolist()
+    ([0.2, 1.5], [-0.8, 0.0])
+    """
+    d = np.asarray(d, dtype=np.float64)
+    margin = check_number(margin, "margin", positive=True)
+    if y not in (0, 1):
+        raise ValueError(f"y: expected 1 (similar) or 0 (different), got {y!r}")
+    return d.copy() if y == 1 else np.minimum(d - margin, 0.0)  # = −max(0, m − d)
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class ContrastiveLoss(keras.losses.Loss):
+    """:func:`contrastive_loss` with another ``margin``, as a Keras loss object (averaged over the batch).
+
+    ``compile(loss=contrastive_loss)`` can only use the function's default margin 1; this object carries its
+    margin, and ``get_config`` keeps it, so a saved model compiled with margin 2 loads with margin 2.
+
+    >>> float(ContrastiveLoss(margin=2.0)(ops.array([0.0]), ops.array([[0.5]])))  # ½·(2 − 0.5)²
+    1.125
+    """
+
+    def __init__(self, margin: float = 1.0, name: str = "contrastive_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.margin = check_number(margin, "margin", positive=True)
+
+    def call(self, y_true, y_pred):
+        return contrastive_loss(y_true, y_pred, margin=self.margin)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "margin": self.margin}
+
+
 @keras.saving.register_keras_serializable(package="helpers")
 def accuracy(y_true, y_pred, threshold: float = 0.5):
     """Per-pair correctness at a distance threshold: predict "similar" when ``d < threshold``.
@@ -123,7 +162,8 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0):
     A batch of B images holds B(B−1)/2 pairs for the price of B forward passes, where the article's pair
     batches pay two passes per pair. Similar pairs are ~10 % of them on MNIST, so the two kinds are averaged
     separately and added (balanced, like the article's 50/50 pairs); different pairs are averaged over those
-    that still cost something (``d < margin``), so the hard negatives are not drowned by the many easy ones.
+    that still cost something (``d < margin``), so the negatives that still teach are not drowned by the many
+    that no longer do.
     Returns a scalar float32.
 
     >>> emb = ops.array([[0.0, 0.0], [0.3, 0.4], [0.3, 0.0]])  # distances: 0.5 (similar), 0.3 and 0.4

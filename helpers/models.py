@@ -6,7 +6,7 @@ import keras
 from keras import layers
 
 from helpers._checks import check_int, check_number
-from helpers.losses import accuracy, contrastive_loss, euclidean_distance
+from helpers.losses import ContrastiveLoss, accuracy, contrastive_loss, euclidean_distance
 
 INPUT_SHAPE = (28, 28, 1)
 
@@ -54,13 +54,24 @@ def siamese_network(twin: keras.Model | None = None, input_shape: tuple[int, int
     return keras.Model([left, right], distance, name="siamese_network")
 
 
-def compile_siamese(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
-    """Compile with the article's setup: Adam, the contrastive loss (margin 1), accuracy at d < 0.5."""
+def compile_siamese(model: keras.Model, learning_rate: float = 1e-3, margin: float = 1.0) -> keras.Model:
+    """Compile with the article's setup: Adam, the contrastive loss (margin 1), accuracy at d < 0.5.
+
+    ``margin`` changes only the loss's ``m`` (the margin sweep of ``scripts/margin_sweep.py``); the accuracy
+    metric stays the article's d < 0.5 whatever the margin. With the default the loss is
+    :func:`helpers.losses.contrastive_loss` itself, exactly as before; another margin wraps that same
+    function in a :class:`helpers.losses.ContrastiveLoss`, which keeps the margin in a saved model's config.
+    """
     if not learning_rate > 0:
         raise ValueError(f"learning_rate: expected a positive number, got {learning_rate!r}")
+    margin = check_number(margin, "margin", positive=True)
+    if margin == 1.0:
+        loss = contrastive_loss
+    else:
+        loss = ContrastiveLoss(margin=margin)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=contrastive_loss,
+        loss=loss,
         metrics=[accuracy],
     )
     return model

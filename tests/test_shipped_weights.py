@@ -34,8 +34,11 @@ def notebook_text(notebook: str) -> str:
 def test_every_shipped_file_is_listed_and_matches_its_sum():
     sums = read_sums(SHIPPED_DIR)
     expected = {f"{name}_mnist{suffix}" for name in RUNS for suffix in (".json", ".weights.h5")}
-    assert set(sums) == expected
-    assert {p.name for p in SHIPPED_DIR.iterdir()} == expected | {"SHA256SUMS"}
+    # The margin sweep's record (scripts/margin_sweep.py) is measured numbers, not weights a notebook replays;
+    # `make refresh` rewrites SHA256SUMS for every file here, so after one it is listed (and checked) too.
+    records = {"margin_sweep_mnist.json"}
+    assert set(sums) - records == expected
+    assert {p.name for p in SHIPPED_DIR.iterdir()} - records == expected | {"SHA256SUMS"}
     for name, digest in sums.items():
         assert sha256_file(SHIPPED_DIR / name) == digest, name
 
