@@ -6,14 +6,18 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.pairs`     — ``generate_pairs`` (positive/negative pairs, index or image form)
 - :mod:`helpers.losses`    — ``euclidean_distance``, ``contrastive_loss``, ``accuracy``
 - :mod:`helpers.models`    — ``siamese_twin``, ``siamese_network``, ``compile_siamese``
-- :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``
-- :mod:`helpers.evaluation` — pair accuracy, ROC/AUC, validation-chosen threshold, k-NN and few-shot
+- :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``, the diagrams
+  ``plot_siamese_diagram`` and ``plot_course_map``, ``plot_class_balance``, ``plot_parameters_per_layer``
+- :mod:`helpers.evaluation` — pair accuracy, ROC/AUC, validation-chosen threshold, k-NN and few-shot, which
+  classes are confused or lie closest
+- :mod:`helpers.floors`    — ``check_floors``: what each trained model must at least reach, in one table
 - :mod:`helpers.selfsup`   — SimCLR: augmentations, ``nt_xent_loss`` and the model of notebook 13
 - :mod:`helpers.training`  — ``TrainingRun``: training that resumes after a stop, or replays the shipped weights
 - :mod:`helpers.parameters` — one rule per notebook parameter, shared by the runner and the notebooks
 - :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
 - :mod:`helpers.artifacts` — atomic writes of models, histories and figures into the build folder
-- :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught), the lock check
+- :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught), the lock check,
+  ``course_outline`` (each notebook's number, title and article step, read from the notebooks)
 
 Importing ``helpers`` imports TensorFlow quietly: TensorFlow's C++ start-up chatter (oneDNN notices,
 "could not find cuda drivers") is informational, would land in every notebook's stderr, and says nothing
@@ -26,5 +30,5 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-__all__ = ["artifacts", "data", "evaluation", "losses", "models", "notebook", "pairs", "parameters", "plots", "repro",
-           "selfsup", "training"]
+__all__ = ["artifacts", "data", "evaluation", "floors", "losses", "models", "notebook", "pairs", "parameters", "plots",
+           "repro", "selfsup", "training"]

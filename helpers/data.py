@@ -278,7 +278,7 @@ def preprocess(array: object) -> np.ndarray:
 
     Refused, with the reason: non-numeric or boolean dtypes, other shapes, NaN or infinite pixels, values
     outside 0..255, and floats with fractions or none above 1 (they look already scaled, and scaling twice
-    would silently darken every image).
+    would leave every pixel at most 1/255, almost no contrast, without an error).
 
     >>> preprocess(np.full((2, 28, 28), 255, dtype=np.uint8)).max(), preprocess(np.zeros((2, 28, 28), np.uint8)).shape
     (np.float32(1.0), (2, 28, 28, 1))

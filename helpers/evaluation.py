@@ -12,14 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers import _checks as check
-from helpers._checks import as_array, check_indices, check_labels, check_not_empty, check_same_length
 
 
 def _distances_and_labels(distances: object, pair_labels: object) -> tuple[np.ndarray, np.ndarray]:
-    d = as_array(distances, "distances").reshape(-1).astype(np.float64)
-    y = as_array(pair_labels, "pair_labels").reshape(-1)
-    check_same_length(d, y, "distances", "pair_labels")
-    check_not_empty(d, "distances")
+    d = check.as_array(distances, "distances").reshape(-1).astype(np.float64)
+    y = check.as_array(pair_labels, "pair_labels").reshape(-1)
+    check.check_same_length(d, y, "distances", "pair_labels")
+    check.check_not_empty(d, "distances")
     if not np.isfinite(d).all():
         raise ValueError("distances: contains NaN or infinite values")
     if (d < 0).any():
@@ -80,12 +79,12 @@ def best_threshold(distances: object, pair_labels: object) -> float:
 
 def _labelled_vectors(train_x: object, train_y: object, test_x: object, test_y: object, kind: str):
     """Check a train and a test set of (N, D) vectors with integer labels; ``kind`` names them in errors."""
-    x_train, x_test = as_array(train_x, f"train_{kind}"), as_array(test_x, f"test_{kind}")
-    y_train, y_test = check_labels(train_y, "train_labels"), check_labels(test_y, "test_labels")
-    check_same_length(x_train, y_train, f"train_{kind}", "train_labels")
-    check_same_length(x_test, y_test, f"test_{kind}", "test_labels")
-    check_not_empty(x_train, f"train_{kind}")
-    check_not_empty(x_test, f"test_{kind}")
+    x_train, x_test = check.as_array(train_x, f"train_{kind}"), check.as_array(test_x, f"test_{kind}")
+    y_train, y_test = check.check_labels(train_y, "train_labels"), check.check_labels(test_y, "test_labels")
+    check.check_same_length(x_train, y_train, f"train_{kind}", "train_labels")
+    check.check_same_length(x_test, y_test, f"test_{kind}", "test_labels")
+    check.check_not_empty(x_train, f"train_{kind}")
+    check.check_not_empty(x_test, f"test_{kind}")
     if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
         raise ValueError(f"{kind}: expected (N, D) arrays of one width, got {x_train.shape} and {x_test.shape}")
     if not np.isfinite(x_train).all() or not np.isfinite(x_test).all():
@@ -118,9 +117,9 @@ def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embed
                       test_labels: object, shots: int, rng: np.random.Generator | int,
                       draws: int = 10) -> FewShotResult:
     """1-NN accuracy when only ``shots`` labelled examples per class are known, over ``draws`` seeded draws."""
-    y_train = check_labels(train_labels, "train_labels")
-    x_train = as_array(train_embeddings, "train_embeddings")
-    check_same_length(x_train, y_train, "train_embeddings", "train_labels")
+    y_train = check.check_labels(train_labels, "train_labels")
+    x_train = check.as_array(train_embeddings, "train_embeddings")
+    check.check_same_length(x_train, y_train, "train_embeddings", "train_labels")
     rng = check.as_rng(rng)
     classes, counts = np.unique(y_train, return_counts=True)
     check.check_int(shots, "shots (at most the size of the smallest class)", 1, int(counts.min()))
@@ -145,8 +144,8 @@ def evaluation_pairs(labels: object, seed: int) -> tuple[np.ndarray, np.ndarray]
 
 def embed(twin, images: object, batch_size: int = 1024) -> np.ndarray:
     """Embeddings (N, D) float32 of preprocessed ``images`` (N, 28, 28, 1) by a twin model, dropout off."""
-    images = as_array(images, "images")
-    check_not_empty(images, "images")
+    images = check.as_array(images, "images")
+    check.check_not_empty(images, "images")
     return np.asarray(twin.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
@@ -159,10 +158,10 @@ def pair_distances(embeddings: object, indices: object) -> np.ndarray:
     >>> pair_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0, 1], [1, 1]])).tolist()
     [5.0, 0.0]
     """
-    e = as_array(embeddings, "embeddings").astype(np.float64)
+    e = check.as_array(embeddings, "embeddings").astype(np.float64)
     if e.ndim != 2:
         raise ValueError(f"embeddings: expected shape (N, D), got {e.shape}")
-    idx = check_indices(indices, len(e))
+    idx = check.check_indices(indices, len(e))
     return np.linalg.norm(e[idx[:, 0]] - e[idx[:, 1]], axis=1)
 
 
@@ -224,3 +223,93 @@ def linear_probe_accuracy(train_features: object, train_labels: object, test_fea
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
     probe.fit(x_train, y_train)
     return float(np.mean(probe.predict(x_test) == y_test))
+
+
+def confused_classes(class_labels: object, pair_indices: object, chosen: object, top: int = 3
+                     ) -> list[tuple[tuple[int, int], int]]:
+    """The class pairs that occur most often among the pairs ``chosen`` (indices into ``pair_indices``,
+    e.g. the mistakes), as ``((a, b), count)`` with ``a < b``, most frequent first (ties: smaller classes
+    first). Order inside a pair does not count: a 4 with a 9 and a 9 with a 4 are one confusion.
+
+    >>> confused_classes([4, 9, 3, 5, 9], [[0, 1], [2, 3], [1, 0], [4, 0]], [0, 1, 2, 3])
+    [((4, 9), 3), ((3, 5), 1)]
+    """
+    classes = check.check_labels(class_labels, "class_labels")
+    idx = check.check_indices(pair_indices, len(classes))
+    chosen = check.as_array(chosen, "chosen").reshape(-1)
+    if chosen.dtype.kind not in "iu" or (chosen.size and (chosen.min() < 0 or chosen.max() >= len(idx))):
+        raise ValueError(f"chosen: expected indices into pair_indices, from 0 to {len(idx) - 1}")
+    top = check.check_int(top, "top", 1)
+    a, b = classes[idx[chosen, 0]], classes[idx[chosen, 1]]
+    keys, counts = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0, return_counts=True)
+    order = np.lexsort((keys[:, 1], keys[:, 0], -counts))[:top]
+    return [((int(keys[k, 0]), int(keys[k, 1])), int(counts[k])) for k in order]
+
+
+def closest_classes(embeddings: object, labels: object, top: int = 3) -> list[tuple[tuple[int, int], float]]:
+    """The pairs of classes whose mean embeddings (centroids) lie closest together, as ``((a, b), distance)``,
+    closest first: which clusters touch, measured in the full embedding space rather than read off a 2-d
+    picture.
+
+    >>> closest_classes([[0.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 9.0]], [0, 1, 2, 3], top=2)
+    [((0, 1), 1.0), ((0, 2), 3.0)]
+    """
+    e = check.as_array(embeddings, "embeddings").astype(np.float64)
+    y = check.check_labels(labels, "labels")
+    check.check_same_length(e, y, "embeddings", "labels")
+    if e.ndim != 2:
+        raise ValueError(f"embeddings: expected shape (N, D), got {e.shape}")
+    top = check.check_int(top, "top", 1)
+    classes = np.unique(y)
+    centroids = np.stack([e[y == c].mean(axis=0) for c in classes])
+    d = np.linalg.norm(centroids[:, None] - centroids[None, :], axis=-1)
+    i, j = np.triu_indices(len(classes), k=1)
+    order = np.argsort(d[i, j], kind="stable")[:top]
+    return [((int(classes[i[k]]), int(classes[j[k]])), float(d[i[k], j[k]])) for k in order]
+
+
+def leave_one_out_knn1(embeddings: object, labels: object, chunk: int = 1024) -> float:
+    """1-nearest-neighbour accuracy of each embedding among all the others (itself left out): a
+    threshold-free measure of how well classes separate, cheap enough to compute after every epoch on the
+    validation images.
+
+    >>> leave_one_out_knn1([[0.0], [0.1], [5.0], [5.2], [0.4]], [0, 0, 1, 1, 1])  # 0.4 is nearest to a 0
+    0.8
+    """
+    e = check.as_array(embeddings, "embeddings").astype(np.float32)
+    y = check.check_labels(labels, "labels")
+    check.check_same_length(e, y, "embeddings", "labels")
+    if len(e) < 2:
+        raise ValueError(f"embeddings: expected at least 2, got {len(e)}")
+    chunk = check.check_int(chunk, "chunk", 1)
+    squares = np.sum(e.astype(np.float64) ** 2, axis=1)
+    right = 0
+    for start in range(0, len(e), chunk):
+        rows = slice(start, min(start + chunk, len(e)))
+        d = squares[rows, None] + squares[None, :] - 2.0 * (e[rows] @ e.T).astype(np.float64)
+        d[np.arange(d.shape[0]), np.arange(rows.start, rows.stop)] = np.inf  # never its own neighbour
+        right += int(np.sum(y[np.argmin(d, axis=1)] == y[rows]))
+    return right / len(e)
+
+
+def pair_loss(model, images: object, pair_indices: object, pair_labels: object, *, training: bool,
+              margin: float = 1.0, batch_size: int = 512) -> float:
+    """Mean contrastive loss of a two-input Siamese ``model`` on pairs of ``images`` given as indices.
+
+    ``training=True`` runs the model as ``fit`` does (dropout active, a new random mask per pair);
+    ``training=False`` as ``evaluate`` and ``predict`` do (dropout off). Same weights either way.
+    """
+    from helpers.losses import contrastive_loss
+
+    images = check.as_array(images, "images")
+    idx = check.check_indices(pair_indices, len(images))
+    y = check.check_pair_labels(pair_labels).reshape(-1)
+    check.check_same_length(idx, y, "pair_indices", "pair_labels")
+    check.check_not_empty(idx, "pair_indices")
+    batch_size = check.check_int(batch_size, "batch_size", 1)
+    total = 0.0
+    for start in range(0, len(idx), batch_size):
+        batch = idx[start:start + batch_size]
+        d = model([images[batch[:, 0]], images[batch[:, 1]]], training=training)
+        total += float(np.sum(np.asarray(contrastive_loss(y[start:start + batch_size], d, margin=margin))))
+    return total / len(idx)

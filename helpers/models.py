@@ -55,7 +55,8 @@ def siamese_network(twin: keras.Model | None = None, input_shape: tuple[int, int
 
 
 def compile_siamese(model: keras.Model, learning_rate: float = 1e-3, margin: float = 1.0) -> keras.Model:
-    """Compile with the article's setup: Adam, the contrastive loss (margin 1), accuracy at d < 0.5.
+    """Compile as notebook 08 does: Adam (the course's choice: the article shows no ``compile`` call), the
+    article's contrastive loss (margin 1) and its accuracy at d < 0.5.
 
     ``margin`` changes only the loss's ``m`` (the margin sweep of ``scripts/margin_sweep.py``); the accuracy
     metric stays the article's d < 0.5 whatever the margin. With the default the loss is

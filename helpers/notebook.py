@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,9 @@ if TYPE_CHECKING:
 
 #: The exact versions that produced the committed outputs (``make lock`` writes it, ``make setup`` installs it).
 LOCK = Path(__file__).resolve().parent.parent / "requirements" / "lock.txt"
+#: The course's notebooks, ``NN_topic.ipynb``: found from this package, so that a notebook (which runs inside
+#: this folder) and a script at the project root read the same outline.
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def show_source(obj) -> Markdown:
@@ -22,6 +27,39 @@ def show_source(obj) -> Markdown:
     from IPython.display import Markdown
 
     return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")
+
+
+def course_outline(folder: str | Path = NOTEBOOKS) -> list[tuple[str, str, str | None]]:
+    """The course's table of contents, read from the notebooks: ``[(number, title, article step or None), ...]``
+    in the order of the file names ``NN_*.ipynb`` in ``folder``.
+
+    Each notebook opens with a markdown cell whose heading is ``# NN · Title`` and which says either
+    ``*Article step N`` (the notebook follows step N of the article: ``"N"``) or ``*Beyond the article`` (None).
+    Reading the outline from the notebooks, instead of keeping a second list, keeps the course map of
+    notebook 01 (:func:`helpers.plots.plot_course_map`) true when a notebook is added or renamed.
+
+    >>> course_outline()[0]
+    ('01', 'Imports and a reproducible environment', '1')
+    """
+    paths = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise ValueError(f"folder: expected notebooks named NN_topic.ipynb in {folder}, found none")
+    outline = []
+    for path in paths:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        first = cells[0] if cells else {}
+        source = first.get("source", "")
+        text = "".join(source) if isinstance(source, list) else source
+        heading = re.search(r"^#\s+(\d+)\s*·\s*(.+?)\s*$", text, re.MULTILINE)
+        step = re.search(r"^\*Article steps?\s+(\d+)", text, re.MULTILINE)
+        beyond = re.search(r"^\*Beyond the article", text, re.MULTILINE)
+        if first.get("cell_type") != "markdown" or heading is None or (step is None) == (beyond is None):
+            raise ValueError(f"{path.name}: expected a first markdown cell with '# NN · Title' and either "
+                             "'*Article step N' or '*Beyond the article'")
+        if heading[1] != path.name[:2]:
+            raise ValueError(f"{path.name}: its heading says notebook {heading[1]}, its file name {path.name[:2]}")
+        outline.append((heading[1], heading[2], step[1] if step else None))
+    return outline
 
 
 def _applicable(lock: str | Path) -> list:

@@ -5,9 +5,12 @@ For every image (the *anchor*) we make two pairs, as the article intends:
 - a **positive** pair with another image of the same class, label ``1`` ("similar");
 - a **negative** pair with an image of any other class, label ``0`` ("different").
 
-So ``N`` images give ``2N`` pairs, exactly half of them positive. The article's version never filled in
-the labels and never shuffled, so every batch would have alternated positive/negative in a fixed order;
-here the pairs are shuffled and everything is reproducible from the random generator passed in.
+So ``N`` images give ``2N`` pairs, exactly half of them positive. The article's version never fills in
+the labels (its label list stays empty, which ``fit`` refuses) and never shuffles (its pairs alternate
+positive, negative, positive …; ``fit`` reshuffles arrays every epoch, but any slice of the pairs keeps that
+order). :func:`generate_pairs_loop` is that loop with the minimal fix; :func:`generate_pairs` draws the same
+kind of pairs without a Python loop, never pairs an image with itself, and is reproducible from the random
+generator passed in.
 
 Two forms of the same pairs:
 
@@ -92,6 +95,34 @@ def generate_pair_indices(
     pair_labels = np.concatenate([np.full(n, SIMILAR, np.float32), np.full(n, DIFFERENT, np.float32)])
     shuffle = rng.permutation(2 * n)
     return indices[shuffle].astype(np.int64), pair_labels[shuffle]
+
+
+def generate_pairs_loop(images: object, labels: object, rng: np.random.Generator | int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """A loop in the style of the article's ``generate_pairs`` (one iteration per image, a random partner of
+    the same class and one of another class), with the minimal fix: the label lines it lacks and a shuffle,
+    marked ``# fix``. As in the article, the positive partner is drawn among all images of the class, so it
+    can be the anchor itself. Returns ``(pairs (2N, 2, ...), pair_labels (2N,) float32)``.
+
+    >>> pairs, y = generate_pairs_loop(np.zeros((4, 28, 28)), np.array([0, 0, 1, 1]), rng=0)
+    >>> pairs.shape, float(y.mean())
+    ((8, 2, 28, 28), 0.5)
+    """
+    images, labels, rng = as_array(images, "images"), check_labels(labels), as_rng(rng)
+    check_same_length(images, labels, "images", "labels")
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels: need at least two classes to form negative pairs")
+
+    pairs, pair_labels = [], []
+    for i in range(len(images)):
+        same = rng.choice(np.flatnonzero(labels == labels[i]))  # may be i itself
+        pairs.append([images[i], images[same]])
+        pair_labels.append(SIMILAR)  # fix: the article never appends a label
+        other = rng.choice(np.flatnonzero(labels != labels[i]))
+        pairs.append([images[i], images[other]])
+        pair_labels.append(DIFFERENT)  # fix
+    order = rng.permutation(len(pairs))  # fix: the article never shuffles
+    return np.array(pairs)[order], np.array(pair_labels, dtype=np.float32)[order]
 
 
 def gather_pairs(images: object, indices: object) -> np.ndarray:

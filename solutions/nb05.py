@@ -22,7 +22,9 @@ def keras_binary_accuracy(pair_labels: np.ndarray, distances: np.ndarray) -> np.
 def loss_gradient(y: float, d: float, margin: float = 1.0) -> float:
     """Exercise 2 (apply). dL/dd, by automatic differentiation: ``d`` for a similar pair (pulled in ever
     more gently as it closes), ``-(m - d)`` for a different pair inside the margin, and exactly 0 beyond it —
-    a different pair far enough apart teaches nothing."""
+    a different pair far enough apart teaches nothing. The margin changes only the different pairs: with
+    m = 2 the pair at d = 0.4 is pushed with -1.6 instead of -0.6, and the one at d = 1.3, beyond margin 1
+    (gradient 0), is pushed again (-0.7); the similar pair's gradient (0.4) does not depend on the margin."""
     import tensorflow as tf
 
     from helpers.losses import contrastive_loss

@@ -11,6 +11,9 @@ def pairs_seen_per_epoch(n_pairs: int, batch_size: int, seed: int, epochs: int) 
 
     Every epoch trains on the *same* pairs — they were drawn once, by ``generate_pair_indices`` — in a new
     order, so the batches differ from epoch to epoch. (Notebook 12 instead forms new pairs in every batch.)
+    A resumed run sees exactly the batches of an uninterrupted one because each epoch's order is a function
+    of the seed and the epoch's number alone (``helpers.pairs.epoch_order``), not of a random generator's
+    state that a stop would lose.
     """
     from helpers.pairs import epoch_batches
 

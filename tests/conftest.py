@@ -4,6 +4,7 @@ exists) or, on a learner's machine online, from the real Keras download."""
 from __future__ import annotations
 
 import os
+import shutil
 
 import matplotlib
 
@@ -16,7 +17,6 @@ import helpers  # noqa: E402,F401  (quiet TensorFlow import before anything else
 from helpers.data import load_mnist  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 
 #: Bound for waiting on a subprocess or server that should answer within seconds: it only catches a hang,
 #: so it is generous enough for a CPU 4-5x slower than the one the suite was written on.
@@ -39,3 +39,20 @@ def mnist():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def headless_chromium(window: str = "1200,900"):
+    """A headless Chromium driven by Selenium (Debian's chromium and chromium-driver), for the JupyterLab and
+    site tests; the caller quits it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={window}"):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

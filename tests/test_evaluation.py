@@ -156,3 +156,59 @@ def test_linear_probe_separates_linearly_separable_classes_and_not_shuffled_labe
     assert linear_probe_accuracy(xs, ys, xs, ys) < 0.8 < knn_accuracy(xs, ys, xs, ys, k=1)
     with pytest.raises(ValueError, match="NaN"):
         linear_probe_accuracy(np.full((4, 2), np.nan), [0, 1, 0, 1], x[:2, :2], y[:2])
+
+
+def test_confused_classes_counts_unordered_class_pairs_like_a_counter():
+    from collections import Counter
+
+    from helpers.evaluation import confused_classes
+
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 10, 300)
+    pairs = rng.integers(0, 300, (500, 2))
+    chosen = rng.choice(500, 120, replace=False)
+    counter = Counter(tuple(sorted((int(classes[i]), int(classes[j])))) for i, j in pairs[chosen])
+    top = confused_classes(classes, pairs, chosen, top=5)
+    assert [count for _, count in top] == sorted(counter.values(), reverse=True)[:5]
+    assert all(counter[pair] == count for pair, count in top)
+    with pytest.raises(ValueError, match="chosen"):
+        confused_classes(classes, pairs, [500])
+
+
+def test_closest_classes_and_leave_one_out_knn1_match_brute_force():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from helpers.evaluation import closest_classes, leave_one_out_knn1
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 4, 400)
+    emb = rng.normal(size=(400, 8)) + labels[:, None] * 0.7
+    centroids = {c: emb[labels == c].mean(axis=0) for c in range(4)}
+    brute = sorted((float(np.linalg.norm(centroids[a] - centroids[b])), (a, b))
+                   for a in range(4) for b in range(a + 1, 4))
+    got = closest_classes(emb, labels, top=3)
+    assert [pair for pair, _ in got] == [pair for _, pair in brute[:3]]
+    assert [d for _, d in got] == pytest.approx([d for d, _ in brute[:3]])
+    # leave-one-out 1-NN: the nearest *other* point, as a 2-NN query whose first hit is the point itself
+    _, neighbours = KNeighborsClassifier(n_neighbors=2).fit(emb, labels).kneighbors(emb)
+    expected = np.mean(labels[neighbours[:, 1]] == labels)
+    assert leave_one_out_knn1(emb, labels, chunk=37) == pytest.approx(expected)
+
+
+def test_pair_loss_equals_evaluate_with_dropout_off_and_differs_with_it_on():
+    import keras
+
+    from helpers.evaluation import pair_loss
+    from helpers.models import compile_siamese, siamese_network
+    from helpers.repro import set_seed
+
+    set_seed(0)
+    model = compile_siamese(siamese_network())
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 28, 28, 1)).astype("float32")
+    idx = rng.integers(0, 40, (64, 2))
+    y = rng.integers(0, 2, 64).astype("float32")
+    expected = model.evaluate([images[idx[:, 0]], images[idx[:, 1]]], y, verbose=0, batch_size=64)[0]
+    assert pair_loss(model, images, idx, y, training=False, batch_size=10) == pytest.approx(expected, rel=1e-4)
+    keras.utils.set_random_seed(1)
+    assert pair_loss(model, images, idx, y, training=True) != pytest.approx(expected, rel=1e-4)

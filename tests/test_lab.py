@@ -15,12 +15,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import HANG_SECONDS
+from conftest import CHROMEDRIVER, CHROMIUM, HANG_SECONDS, headless_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_imports.ipynb"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 MISSING = ("JupyterLab browser test needs Debian's chromium and chromium-driver "
            "(sudo apt-get install chromium chromium-driver; .ci/run installs them)")
 if os.environ.get("COURSE_REQUIRE_BROWSER") == "1" and not (CHROMIUM and CHROMEDRIVER):
@@ -67,17 +65,11 @@ def lab(tmp_path):
 
 
 def test_jupyterlab_opens_notebook_01_and_runs_its_first_cells(lab):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
     url, folder = lab
     committed = NOTEBOOK.read_bytes()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium("1400,1000")
     try:
         driver.get(f"{url}/lab/tree/01_imports.ipynb?token={TOKEN}")
         wait = WebDriverWait(driver, HANG_SECONDS, poll_frequency=0.5)

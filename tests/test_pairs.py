@@ -145,3 +145,31 @@ def test_any_integer_labels_give_valid_pairs_or_a_clear_error(labels):
         assert len(labels) == 0 or len(counts) < 2 or counts.min() < 2
     else:
         assert np.array_equal(labels[idx[:, 0]] == labels[idx[:, 1]], y == 1)
+
+
+def test_the_minimal_fix_of_the_article_loop_and_the_vectorised_pairs_have_the_same_properties(mnist):
+    """Notebook 02 shows both: the article's loop with its missing lines added, and generate_pairs."""
+    from helpers.pairs import generate_pairs_loop
+
+    (x, y), _ = mnist
+    images, labels = x[:2000], y[:2000]
+    for make in (generate_pairs_loop, generate_pairs):
+        pairs, pair_labels = make(images, labels, np.random.default_rng(0))
+        assert pairs.shape == (4000, 2, 28, 28) and pair_labels.dtype == np.float32
+        assert pair_labels.mean() == 0.5  # one positive and one negative per anchor
+        # each pair's label says whether its two images show the same digit (images identify their index)
+        flat = images.reshape(len(images), -1)
+        index_of = {flat[i].tobytes(): i for i in range(len(flat))}
+        anchor = np.array([index_of[p.reshape(-1).tobytes()] for p in pairs[:, 0]])
+        partner = np.array([index_of[p.reshape(-1).tobytes()] for p in pairs[:, 1]])
+        np.testing.assert_array_equal(labels[anchor] == labels[partner], pair_labels == 1)
+        assert np.array_equal(np.bincount(anchor, minlength=len(images)), np.full(len(images), 2))
+        # shuffled: the labels do not alternate (the unshuffled loop gives 1, 0, 1, 0, ...)
+        assert not np.array_equal(pair_labels[:20], np.tile([1.0, 0.0], 10))
+        again, again_labels = make(images, labels, np.random.default_rng(0))
+        np.testing.assert_array_equal(again, pairs)
+    # the one difference: the loop, like the article's, may pair an image with itself
+    pairs, pair_labels = generate_pairs_loop(images, labels, np.random.default_rng(0))
+    assert any(np.array_equal(a, b) for a, b in pairs[pair_labels == 1])
+    with pytest.raises(ValueError, match="two classes"):
+        generate_pairs_loop(images[:5], np.zeros(5, int), 0)

@@ -1,5 +1,8 @@
+import json
+
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from helpers.plots import display_pairs, plot_digits, plot_history, plot_loss_vs_distance
@@ -108,3 +111,186 @@ def test_display_mistakes_captions_classes_and_distances():
     assert [ax.get_title() for ax in fig.axes] == ["similar ✗", "different ✗"]
     with pytest.raises(ValueError, match="no pairs"):
         display_mistakes(images, idx, [0.1, 0.2, 0.95], np.array([7, 1, 7, 7]), [], title="t")
+
+
+def _drawn_texts(fig: Figure) -> list:
+    """Every text ``fig`` draws, each with its extent on the canvas in pixels, after a real draw: the figure's
+    own texts (the suptitle), and each axes' title, texts and annotations (and axis labels where the axes are
+    shown). Tick labels are left out: only the figures with hidden axes are checked for collisions."""
+    canvas = FigureCanvasAgg(fig)  # the figure was closed in pyplot; draw it on a canvas of its own
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [ax.title, *ax.texts]
+        if ax.axison:
+            texts += [ax.xaxis.label, ax.yaxis.label]
+    return [(t, t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def _collisions(fig: Figure) -> list[tuple[str, str]]:
+    """The pairs of drawn texts whose boxes overlap (an empty list when every text can be read)."""
+    drawn = _drawn_texts(fig)
+    return [(a.get_text(), b.get_text()) for k, (a, box_a) in enumerate(drawn) for b, box_b in drawn[k + 1:]
+            if box_a.overlaps(box_b)]
+
+
+def _outside_their_box(fig: Figure) -> list[str]:
+    """The texts of ``fig``'s axes that are drawn over a box (a FancyBboxPatch) but do not fit inside it, clear
+    of its outline (2 pixels)."""
+    from matplotlib.patches import FancyBboxPatch
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [p.get_window_extent(renderer) for ax in fig.axes for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    outside = []
+    for t in (t for ax in fig.axes for t in ax.texts):
+        e = t.get_window_extent(renderer)
+        over = [b for b in boxes if b.overlaps(e)]
+        if over and not any(b.x0 + 2 <= e.x0 and e.x1 <= b.x1 - 2 and b.y0 + 2 <= e.y0 and e.y1 <= b.y1 - 2
+                            for b in over):
+            outside.append(t.get_text())
+    return outside
+
+
+def test_captions_of_a_two_row_gallery_stay_clear_of_the_titles_below_them():
+    # notebook 10's galleries of mistakes: 2 rows of 4 captioned pairs; the captions of the first row used to
+    # cover the titles ("different ✗") of the second
+    from helpers.plots import display_mistakes
+
+    images = np.random.default_rng(0).random((16, 28, 28, 1))
+    classes = np.array([7, 1, 3, 3, 4, 9, 2, 2, 5, 6, 8, 8, 0, 6, 1, 1])
+    fig = display_mistakes(images, np.arange(16).reshape(8, 2), np.linspace(0.1, 0.9, 8), classes, np.arange(8),
+                           title="Different digits, called similar")
+    drawn = _drawn_texts(fig)
+    captions = [box for t, box in drawn if " vs " in t.get_text()]
+    titles = [box for t, box in drawn if " vs " not in t.get_text()]
+    assert len(captions) == 8 and len(titles) == 9  # 8 pair titles and the figure's title
+    assert not [(c, t) for c in captions for t in titles if c.overlaps(t)]
+
+
+def test_plot_history_draws_the_chosen_metric_and_names_the_keys_it_lacks():
+    logs = {"loss": [0.09, 0.07], "val_loss": [0.07, 0.05], "accuracy": [0.71, 0.81], "val_accuracy": [0.80, 0.89]}
+    (ax,) = plot_history(logs, metric="accuracy").axes
+    assert ax.get_title() == "Training vs validation accuracy" and ax.get_ylabel() == "Pair accuracy (d < 0.5)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training accuracy", "validation accuracy"]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.71, 0.81])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.80, 0.89])
+    (ax,) = plot_history(logs).axes  # the default is unchanged: the loss
+    assert ax.get_ylabel() == "Contrastive loss" and ax.get_title() == "Training vs validation loss"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.09, 0.07])
+    with pytest.raises(ValueError, match=r"history: no 'accuracy' values; available keys: loss, val_loss"):
+        plot_history({"loss": [0.1], "val_loss": [0.2]}, metric="accuracy")
+
+
+def test_siamese_diagram_shows_one_shared_twin_and_the_loss_inputs_without_overlapping_texts():
+    from helpers.plots import plot_siamese_diagram
+
+    digits = np.random.default_rng(0).random((2, 28, 28, 1))
+    for fig in (plot_siamese_diagram(), plot_siamese_diagram(images=digits)):
+        assert isinstance(fig, Figure)
+        words = " ".join(t.get_text() for t, _ in _drawn_texts(fig)).replace("\n", " ")
+        assert words.count("shared twin CNN") == 1  # one network, drawn once, that both images enter
+        for label in ("image A", "image B", "128-d", "Euclidean distance d", "contrastive loss L(y, d)",
+                      "pair label y", "1 = similar", "0 = different"):
+            assert label in words
+        assert _collisions(fig) == []
+        assert _outside_their_box(fig) == []
+    (ax,) = fig.axes
+    assert [image.get_array().shape for image in ax.images] == [(28, 28), (28, 28)]
+    with pytest.raises(ValueError, match="images: expected two images"):
+        plot_siamese_diagram(images=digits[:1])
+
+
+def test_plot_class_balance_bars_are_the_share_of_each_class_in_each_split():
+    from helpers.plots import plot_class_balance
+
+    rng = np.random.default_rng(0)
+    splits = {"train": rng.integers(0, 10, 500), "validation": rng.integers(0, 10, 120), "test": np.arange(10)}
+    fig = plot_class_balance(splits)
+    ax = fig.axes[0]
+    assert len(ax.containers) == 3
+    for container, labels in zip(ax.containers, splits.values()):
+        expected = 100 * np.bincount(labels, minlength=10) / len(labels)
+        np.testing.assert_allclose([bar.get_height() for bar in container], expected)
+    (line,) = ax.get_lines()
+    assert list(line.get_ydata()) == [10.0, 10.0]  # balanced: 1 / 10 classes
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["train (500)", "validation (120)", "test (10)", "balanced: 10 %"]
+
+
+@pytest.mark.parametrize(("bad", "error", "message"), [
+    ({}, ValueError, "labels_by_split: expected at least one split"),
+    ({"train": np.zeros((3, 2), int)}, ValueError, r"labels_by_split\['train'\]: expected a 1-D array"),
+    ({"test": np.array([], int)}, ValueError, r"labels_by_split\['test'\]: expected at least one sample"),
+    ({"train": [0.5, 1.5]}, TypeError, r"labels_by_split\['train'\]: expected integer class ids"),
+    ([np.arange(3)], TypeError, "labels_by_split: expected a dict"),
+])
+def test_plot_class_balance_refuses_bad_labels_naming_the_argument(bad, error, message):
+    from helpers.plots import plot_class_balance
+
+    with pytest.raises(error, match=message):
+        plot_class_balance(bad)
+
+
+def test_plot_parameters_per_layer_on_the_article_twin():
+    from helpers.models import siamese_twin
+    from helpers.plots import plot_parameters_per_layer
+
+    twin = siamese_twin()
+    fig = plot_parameters_per_layer(twin)
+    ax = fig.axes[0]
+    with_weights = [layer for layer in twin.layers if layer.count_params() > 0]
+    shown = [t.get_text() for t in ax.get_yticklabels()]
+    assert shown == ["conv1 (Conv2D)", "conv2 (Conv2D)", "conv3 (Conv2D)", "embedding (Dense)"]
+    assert [bar.get_width() for bar in ax.containers[0]] == [layer.count_params() for layer in with_weights]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[1] == "65,664 (61.1%)"  # conv2: 2·2·128·128 + 128 of 107,456
+    assert ax.get_title() == "siamese_twin: 107,456 parameters"
+    assert not any(name.startswith(("image", "pool", "dropout", "global")) for name in shown)
+    with pytest.raises(TypeError, match="model: expected a Keras model"):
+        plot_parameters_per_layer([1, 2])
+
+
+def test_course_outline_reads_the_thirteen_notebooks_in_order():
+    from helpers.notebook import NOTEBOOKS, course_outline
+
+    outline = course_outline(NOTEBOOKS)
+    assert [number for number, _, _ in outline] == [f"{k:02d}" for k in range(1, 14)]
+    assert [step for _, _, step in outline] == [str(k) for k in range(1, 10)] + [None] * 4
+    assert outline[0][1] == "Imports and a reproducible environment"
+    assert all(title and "·" not in title for _, title, _ in outline)
+
+
+def test_course_outline_refuses_a_notebook_without_its_marker(tmp_path):
+    from helpers.notebook import course_outline
+
+    cell = {"cell_type": "markdown", "metadata": {}, "source": ["# 01 · Start\n", "\n", "No marker here."]}
+    (tmp_path / "01_start.ipynb").write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="01_start.ipynb: expected a first markdown cell"):
+        course_outline(tmp_path)
+    cell["source"][2] = "*Beyond the article.* More."
+    (tmp_path / "01_start.ipynb").write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
+    assert course_outline(tmp_path) == [("01", "Start", None)]
+
+
+def test_course_map_labels_every_notebook_and_stays_readable_with_two_more():
+    from helpers.notebook import course_outline
+    from helpers.plots import plot_course_map
+
+    outline = course_outline()
+    more = outline + [("14", "Hard negatives: mining the pairs a model gets wrong", None),
+                      ("15", "Triplet loss with anchors, positives and negatives, and a very long title to cut", None)]
+    for notebooks in (outline, more):
+        fig = plot_course_map(notebooks)
+        texts = [t.get_text() for t, _ in _drawn_texts(fig)]
+        for number, _, _ in notebooks:
+            assert sum(t.startswith(f"{number} · ") for t in texts) == 1
+        assert texts.count("beyond the article") == sum(step is None for _, _, step in notebooks)
+        assert [t for t in texts if t.startswith("article step")] == [f"article step {k}" for k in range(1, 10)]
+        assert _collisions(fig) == []
+        assert _outside_their_box(fig) == []
+        width, height = fig.get_size_inches()
+        assert width == 9 and height < 6
+    assert "10 · Evaluation" in texts and any(t.endswith("…") for t in texts)  # short titles, cut when too long

@@ -24,3 +24,15 @@ def test_the_training_times_in_the_readme_are_those_the_notebooks_show():
            f"({article} s, {improved} s and {simclr} s)" in readme
     assert f"| {article} s (5 epochs) | {improved} s (7 epochs) |" in readme
     assert f"SimCLR after {simclr} s" in readme
+
+
+def test_every_notebook_the_readme_links_to_exists():
+    """The glossary and the pitfalls name the notebook that teaches each point (and `make html` turns these
+    links into links between the site's pages): a renamed notebook must not leave them dangling."""
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\((notebooks/[^)#\s]+\.ipynb)", readme)
+    glossary = readme.split("\n## Glossary\n")[1].split("\n## ")[0]
+    entries = re.split(r"\n- ", glossary)[1:]
+    assert len(entries) >= 13
+    assert [e.split("**")[1] for e in entries if "](notebooks/" not in e] == [], "an entry names no notebook"
+    assert [link for link in links if not (ROOT / link).is_file()] == []

@@ -8,20 +8,18 @@ with a message saying so where they are absent, unless ``COURSE_REQUIRE_BROWSER=
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium
 
 pytestmark = pytest.mark.integration  # renders notebooks with nbconvert
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 NO_BROWSER = ("the site's browser test needs Debian's chromium and chromium-driver "
               "(sudo apt-get install chromium chromium-driver; .ci/run installs them)")
 
@@ -183,14 +181,7 @@ def test_the_contrastive_loss_renders_as_math_in_a_browser_offline(site):
         if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
             pytest.fail(NO_BROWSER + " — and COURSE_REQUIRE_BROWSER=1 says this run must not skip it")
         pytest.skip(NO_BROWSER)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium("1200,900")
     try:
         driver.get((site / "05_distance_loss_accuracy.html").as_uri())
         found = driver.execute_script("""

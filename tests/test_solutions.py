@@ -144,6 +144,9 @@ def test_nb05_binary_accuracy_gradients_conventions_and_margins():
     assert nb05.loss_gradient(1.0, 0.4) == pytest.approx(0.4)
     assert nb05.loss_gradient(0.0, 0.4) == pytest.approx(-0.6)
     assert nb05.loss_gradient(0.0, 1.3) == 0.0
+    assert nb05.loss_gradient(0.0, 1.3, margin=2.0) == pytest.approx(-0.7)  # pushed again: inside margin 2
+    assert nb05.loss_gradient(0.0, 0.4, margin=2.0) == pytest.approx(-1.6)
+    assert nb05.loss_gradient(1.0, 0.4, margin=2.0) == pytest.approx(0.4)
 
     np.testing.assert_allclose(nb05.hadsell_loss(1 - y, d), np.asarray(contrastive_loss(y, d)), rtol=1e-5, atol=1e-7)
     # by hand: 0.0025 = mean(½·0.1², ½·0.1², 0, 0) and 0.765 = mean(½·1.5², ½·1.5², ½·(1 − 0.1)², ½·(1 − 0.1)²)

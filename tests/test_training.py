@@ -305,3 +305,28 @@ def test_a_replayed_model_saves_and_loads_without_warnings(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_model(tmp_path / "m.keras")
+
+
+def test_validation_neighbours_logs_the_leave_one_out_1nn_of_the_epochs_weights(mnist, tmp_path):
+    import keras
+
+    from helpers.data import preprocess
+    from helpers.evaluation import leave_one_out_knn1
+    from helpers.losses import batch_contrastive_loss
+    from helpers.models import improved_twin
+    from helpers.pairs import image_dataset
+    from helpers.repro import set_seed
+    from helpers.training import ValidationNeighbours
+
+    (x, y), _ = mnist
+    images, labels = preprocess(x[:256]), y[:256].astype("int64")
+    set_seed(0)
+    twin = improved_twin()
+    twin.compile(optimizer=keras.optimizers.Adam(1e-3), loss=batch_contrastive_loss)
+    callback = ValidationNeighbours(images[:128], labels[:128])
+    run = TrainingRun("knn_test", twin, dataset="mnist", build_dir=tmp_path, params={"SEED": 0})
+    history = run.fit(image_dataset(images, labels, batch_size=64, seed=0, epochs=2), epochs=2, verbose=0,
+                      callbacks=[callback])
+    assert len(history["val_knn1"]) == 2
+    final = leave_one_out_knn1(twin.predict(images[:128], verbose=0), labels[:128])
+    assert history["val_knn1"][-1] == pytest.approx(final)

@@ -1,0 +1,57 @@
+"""What the course promises of each trained model: one table of floors, checked by one line per notebook.
+
+A floor is a bar the model must clear when it is trained with the notebook's own settings (on MNIST, or on
+Fashion-MNIST with ``DATASET = "fashion_mnist"``): a notebook run that lands below it stops with an
+``AssertionError`` that names the measure, instead of showing a broken model under correct-looking prose.
+The committed notebooks print what the run measured; the floors say what any run of the same settings must
+at least reach (they sit below the committed run, so that another CPU's last digits never trip them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+FLOORS: dict[str, dict[str, dict[str, float]]] = {
+    "08_training": {"mnist": {"val_accuracy": 0.88}, "fashion_mnist": {"val_accuracy": 0.83}},
+    "09_results": {"mnist": {"test_accuracy_at_0.5": 0.88}, "fashion_mnist": {"test_accuracy_at_0.5": 0.83}},
+    "10_evaluation": {"mnist": {"test_auc": 0.95, "test_accuracy": 0.88, "knn1_accuracy": 0.85},
+                      "fashion_mnist": {"test_auc": 0.90, "test_accuracy": 0.83, "knn1_accuracy": 0.65}},
+    "11_embedding_space": {"mnist": {"knn1_accuracy": 0.85, "1-shot": 0.75, "10-shot": 0.82},
+                           "fashion_mnist": {"knn1_accuracy": 0.65, "1-shot": 0.55, "10-shot": 0.6}},
+    "12_better_model": {"mnist": {"test_accuracy": 0.993, "knn1_accuracy": 0.993, "test_auc": 0.999},
+                        "fashion_mnist": {"test_accuracy": 0.92, "knn1_accuracy": 0.87, "test_auc": 0.97}},
+    "13_self_supervised": {"mnist": {"linear_probe": 0.97}, "fashion_mnist": {"linear_probe": 0.80}},
+}
+
+
+def check_floors(notebook: str, dataset: str, measured: Mapping[str, float], *, full_budget: bool = True) -> str:
+    """Assert that every measure of ``measured`` that has a floor for ``notebook`` and ``dataset`` reaches it,
+    and return one line saying what was checked (the notebook prints it).
+
+    ``full_budget``: whether the model was trained with the notebook's own budget (e.g. its epochs); a
+    shorter run is not held to the floors, and the line says so.
+
+    >>> check_floors("10_evaluation", "mnist", {"test_auc": 0.97, "test_accuracy": 0.92, "knn1_accuracy": 0.89})
+    'at or above the floors for mnist: test_auc 0.95, test_accuracy 0.88, knn1_accuracy 0.85'
+    >>> check_floors("10_evaluation", "mnist", {"test_auc": 0.5, "test_accuracy": 0.92, "knn1_accuracy": 0.89})
+    Traceback (most recent call last):
+    AssertionError: 10_evaluation on mnist: test_auc 0.5 is below its floor 0.95
+    """
+    if notebook not in FLOORS:
+        raise ValueError(f"notebook: expected one of {sorted(FLOORS)}, got {notebook!r}")
+    floors = FLOORS[notebook].get(dataset)
+    if floors is None:
+        return f"no floors are set for {dataset}"
+    if not full_budget:
+        return "trained with a shorter budget than the notebook's own: the floors do not apply"
+    missing = sorted(set(floors) - set(measured))
+    if missing:
+        raise ValueError(f"measured: expected the measures {sorted(floors)}, missing {missing}")
+    low = [f"{key} {measured[key]:.4g} is below its floor {floor}" for key, floor in floors.items()
+           if not measured[key] >= floor]
+    if low:  # an explicit raise, not `assert`: python -O must not skip the check
+        raise AssertionError(f"{notebook} on {dataset}: " + "; ".join(low))
+    return f"at or above the floors for {dataset}: " + ", ".join(f"{key} {floor}" for key, floor in floors.items())
+
+
+__all__ = ["FLOORS", "check_floors"]
