@@ -305,7 +305,10 @@ def test_the_index_shows_the_readmes_reference_sections_with_working_links(site)
     text = (site / "index.html").read_text(encoding="utf-8")
     index = parse(site / "index.html")
     headings = re.findall(r"<h2[^>]*>([^<]+)", text)
-    assert headings == ["Prerequisites", "The notebooks", "Glossary", "Common pitfalls", "Further reading"]
+    assert headings == ["Prerequisites", "The notebooks", "Time on the CPUs people have", "Glossary", "Common pitfalls",
+                        "Further reading"]
+    timing = text.split('id="Time-on-the-CPUs-people-have"')[1].split('id="Glossary"')[0]
+    assert "<table>" in timing and "08_training.ipynb" in timing, "the time per notebook, as the README's table"
     glossary = text.split('id="Glossary"')[1].split('id="Common-pitfalls"')[0]
     for term in ("Anchor", "Contrastive loss", "Embedding", "Few-shot", "Hard negative", "<em>semi-hard</em>",
                  "Linear probe", "Margin", "NT-Xent", "Positive / negative pair", "ROC curve and AUC",
@@ -333,7 +336,8 @@ def test_the_index_takes_its_sections_from_the_readme_at_build_time(tmp_path):
     notebooks.mkdir()
     write_notebook(notebooks / "01_only.ipynb", "# 01 · Only")
     readme = ("# A course\n\nIntro, not shown.\n\n## Prerequisites\n\nKnow `python`.\n\n```bash\n"
-              "## a comment in a code block, not a heading\n```\n\n## Glossary\n\n- **Twin**: see "
+              "## a comment in a code block, not a heading\n```\n\n## Time on the CPUs people have\n\n| a | b |\n|---|---|\n"
+              "| 1 | 2 |\n\n## Glossary\n\n- **Twin**: see "
               "[01](notebooks/01_only.ipynb); $d^2$.\n\n## Common pitfalls\n\n- Pitfall one.\n\n"
               "## Further reading\n\n- Someone (2024).\n\n## Layout\n\nNot shown either.\n")
     (tmp_path / "README.md").write_text(readme, encoding="utf-8")
