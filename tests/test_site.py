@@ -336,8 +336,8 @@ def test_the_index_takes_its_sections_from_the_readme_at_build_time(tmp_path):
     notebooks.mkdir()
     write_notebook(notebooks / "01_only.ipynb", "# 01 · Only")
     readme = ("# A course\n\nIntro, not shown.\n\n## Prerequisites\n\nKnow `python`.\n\n```bash\n"
-              "## a comment in a code block, not a heading\n```\n\n## Time on the CPUs people have\n\n| a | b |\n|---|---|\n"
-              "| 1 | 2 |\n\n## Glossary\n\n- **Twin**: see "
+              "## a comment in a code block, not a heading\n```\n\n"
+              "## Time on the CPUs people have\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Glossary\n\n- **Twin**: see "
               "[01](notebooks/01_only.ipynb); $d^2$.\n\n## Common pitfalls\n\n- Pitfall one.\n\n"
               "## Further reading\n\n- Someone (2024).\n\n## Layout\n\nNot shown either.\n")
     (tmp_path / "README.md").write_text(readme, encoding="utf-8")
