@@ -91,6 +91,14 @@ def as_rng(rng: object, name: str = "rng") -> np.random.Generator:
     return np.random.default_rng(check_int(rng, name, 0, SEED_LIMIT - 1))
 
 
+def check_positions(values: object, n_items: int, name: str, of: str) -> np.ndarray:
+    """Integer positions (any shape, returned flat) into a sequence ``of`` of ``n_items`` items."""
+    positions = as_array(values, name).reshape(-1)
+    if positions.dtype.kind not in "iu" or (positions.size and (positions.min() < 0 or positions.max() >= n_items)):
+        raise ValueError(f"{name}: expected indices into {of}, from 0 to {n_items - 1}, got {positions.tolist()}")
+    return positions
+
+
 def check_indices(indices: object, n_items: int, name: str = "indices") -> np.ndarray:
     """Integer pairs of shape (M, 2), each index in [0, n_items)."""
     indices = as_array(indices, name)

@@ -195,7 +195,15 @@ def evaluate_embeddings(
     (e_train, y_train), (e_val, y_val), (e_test, y_test) = train, validation, test
     val_idx, val_labels = evaluation_pairs(y_val, seed + 1)
     test_idx, test_labels = evaluation_pairs(y_test, seed)
-    d_val, d_test = pair_distances(e_val, val_idx), pair_distances(e_test, test_idx)
+    report = pair_metrics(pair_distances(e_val, val_idx), val_labels, pair_distances(e_test, test_idx), test_labels)
+    report["knn1_accuracy"] = knn_accuracy(e_train, y_train, e_test, y_test, k=1)
+    return report
+
+
+def pair_metrics(d_val: object, val_labels: object, d_test: object, test_labels: object) -> dict[str, float]:
+    """The pair numbers of a model from its validation and test pair distances: test accuracy at the
+    article's d < 0.5, the threshold chosen on the validation pairs only, validation and test accuracy at it,
+    and the test AUC."""
     threshold = best_threshold(d_val, val_labels)
     return {
         "test_accuracy_at_0.5": pair_accuracy(d_test, test_labels, 0.5),
@@ -203,7 +211,6 @@ def evaluate_embeddings(
         "validation_accuracy": pair_accuracy(d_val, val_labels, threshold),
         "test_accuracy": pair_accuracy(d_test, test_labels, threshold),
         "test_auc": roc(d_test, test_labels)[2],
-        "knn1_accuracy": knn_accuracy(e_train, y_train, e_test, y_test, k=1),
     }
 
 
@@ -236,9 +243,7 @@ def confused_classes(class_labels: object, pair_indices: object, chosen: object,
     """
     classes = check.check_labels(class_labels, "class_labels")
     idx = check.check_indices(pair_indices, len(classes))
-    chosen = check.as_array(chosen, "chosen").reshape(-1)
-    if chosen.dtype.kind not in "iu" or (chosen.size and (chosen.min() < 0 or chosen.max() >= len(idx))):
-        raise ValueError(f"chosen: expected indices into pair_indices, from 0 to {len(idx) - 1}")
+    chosen = check.check_positions(chosen, len(idx), "chosen", of="pair_indices")
     top = check.check_int(top, "top", 1)
     a, b = classes[idx[chosen, 0]], classes[idx[chosen, 1]]
     keys, counts = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0, return_counts=True)

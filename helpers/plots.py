@@ -22,6 +22,7 @@ from helpers._checks import (
     check_labels,
     check_not_empty,
     check_number,
+    check_positions,
     check_same_length,
     drop_channel,
 )
@@ -114,8 +115,7 @@ def display_mistakes(images: object, pair_indices: object, distances: object, cl
     check_same_length(images, classes, "images", "class_labels")
     if len(chosen) == 0:
         raise ValueError("chosen: no pairs to display (no mistakes of this kind)")
-    if chosen.dtype.kind not in "iu" or chosen.min() < 0 or chosen.max() >= len(idx):
-        raise ValueError(f"chosen: expected indices into pair_indices, from 0 to {len(idx) - 1}, got {chosen.tolist()}")
+    chosen = check_positions(chosen, len(idx), "chosen", of="pair_indices")
     pairs = idx[chosen]
     same = (classes[pairs[:, 0]] == classes[pairs[:, 1]]).astype(np.float32)
     captions = [f"{classes[i]} vs {classes[j]}, d = {dist:.2f}" for (i, j), dist in zip(pairs, d[chosen])]

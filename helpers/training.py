@@ -311,8 +311,8 @@ def _steps_per_epoch(data, epochs: int) -> int:
 class ValidationNeighbours(keras.callbacks.Callback):
     """After each epoch, how well the validation images' classes separate in the embedding space: the
     leave-one-out 1-nearest-neighbour accuracy among their embeddings, logged as ``val_knn1`` beside the
-    losses (and kept in the history). A loss can rise while the embedding improves (notebook 12's averages
-    over the negatives inside the margin, which become fewer and harder); this measure says which.
+    losses (and kept in the history). A loss can rise while the embedding improves (notebook 12's loss
+    averages over a changing set, the negatives inside the margin); this measure says which happens.
 
     ``images``: preprocessed validation images (N, 28, 28, 1); ``labels``: their classes (N,). The model
     being trained must output embeddings (a twin, not a two-input Siamese network).
@@ -324,11 +324,10 @@ class ValidationNeighbours(keras.callbacks.Callback):
         self.batch_size = check_int(batch_size, "batch_size", 1)
 
     def on_epoch_end(self, epoch, logs=None):
-        from helpers.evaluation import leave_one_out_knn1
+        from helpers.evaluation import embed, leave_one_out_knn1
 
-        embeddings = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
         if logs is not None:
-            logs["val_knn1"] = leave_one_out_knn1(embeddings, self.labels)
+            logs["val_knn1"] = leave_one_out_knn1(embed(self.model, self.images, self.batch_size), self.labels)
 
 
 class _EpochCheckpoint(keras.callbacks.Callback):

@@ -32,8 +32,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 DEFAULT_MARGINS = (0.5, 1.0, 2.0)
 DEFAULT_OUT = ROOT / "notebooks" / "trained" / "margin_sweep_mnist.json"
@@ -76,19 +74,16 @@ def distance_metrics(d_val, val_labels, d_test, test_labels, margin: float) -> d
     """
     import numpy as np
 
-    from helpers.evaluation import best_threshold, pair_accuracy, roc
+    from helpers.evaluation import pair_metrics
 
     d_test, test_labels = np.asarray(d_test, np.float64), np.asarray(test_labels)
     similar, different = d_test[test_labels == 1], d_test[test_labels == 0]
-    threshold = best_threshold(d_val, val_labels)
+    pairs = pair_metrics(d_val, val_labels, d_test, test_labels)
     return {
         "median_distance_similar": float(np.median(similar)),
         "median_distance_different": float(np.median(different)),
         "share_different_beyond_margin": float(np.mean(different >= margin)),
-        "test_accuracy_at_0.5": pair_accuracy(d_test, test_labels, 0.5),
-        "threshold": threshold,
-        "test_accuracy": pair_accuracy(d_test, test_labels, threshold),
-        "test_auc": roc(d_test, test_labels)[2],
+        **{key: pairs[key] for key in ("test_accuracy_at_0.5", "threshold", "test_accuracy", "test_auc")},
     }
 
 
