@@ -20,8 +20,10 @@ Modules follow the pipeline the notebooks teach:
   ``course_outline`` (each notebook's number, title and article step, read from the notebooks)
 
 Importing ``helpers`` imports TensorFlow quietly: TensorFlow's C++ start-up chatter (oneDNN notices,
-"could not find cuda drivers") is informational, would land in every notebook's stderr, and says nothing
-a learner needs. Genuine warnings and errors still get through (see :mod:`helpers._quiet`). It also turns
+"could not find cuda drivers") and two harmless error-level lines it writes later (a failed cuInit on a machine
+without a GPU, an op attribute this build does not know) would land in every notebook's stderr and say nothing
+a learner needs. They are dropped by exact pattern; every other C++ warning and error, and the last lines of a
+crash, still get through (see :mod:`helpers._quiet`). It also turns
 TensorFlow's oneDNN kernels on where TensorFlow would leave them off (CPUs with AVX2 but no AVX-512 VNNI/BF16:
 about 1.5x faster training in an emulation of them), unless ``TF_ENABLE_ONEDNN_OPTS`` is already set.
 """

@@ -3,7 +3,6 @@ exists) or, on a learner's machine online, from the real Keras download."""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import matplotlib
@@ -15,8 +14,6 @@ import pytest  # noqa: E402
 
 import helpers  # noqa: E402,F401  (quiet TensorFlow import before anything else touches it)
 from helpers.data import load_mnist  # noqa: E402
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 #: Bound for waiting on a subprocess or server that should answer within seconds: it only catches a hang,
 #: so it is generous enough for a CPU 4-5x slower than the one the suite was written on.
