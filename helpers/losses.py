@@ -182,3 +182,105 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0):
     active = different * ops.cast(d < margin, "float32")
     different_loss = ops.sum(different_terms) / ops.maximum(ops.sum(active), 1.0)
     return similar_loss + different_loss
+
+
+# -- Beyond the article: the losses notebook 14 compares on one protocol --------------------------------------
+# Each takes what `batch_contrastive_loss` takes: class ids (B,) and the twin's embeddings (B, D) of a batch of
+# single images, so that one twin, one data pipeline and one evaluation serve every loss.
+
+_FAR = 1e9  # stands for "no such distance" in masked minima and maxima (finite: no inf or NaN in gradients)
+
+
+def _label_masks(y_true):
+    """(B, B) float masks of a batch's class ids: ``positive`` (same class, not the image itself) and
+    ``negative`` (another class)."""
+    labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+    same = ops.cast(ops.equal(labels[:, None], labels[None, :]), "float32")
+    return same - ops.eye(ops.shape(labels)[0]), 1.0 - same
+
+
+def semihard_negatives(y_true, distances):
+    """The negative each (anchor, positive) pair is trained against, by FaceNet's batch semi-hard rule.
+
+    ``distances``: (B, B) embedding distances. For anchor *a* and positive *p*, the semi-hard negative is the
+    closest negative that is still farther from *a* than *p* is (``d(a, n) > d(a, p)``): hard enough to
+    teach, not so hard that it is probably a mislabelled or ambiguous image. When no negative is farther,
+    the farthest negative is used (the rule of TensorFlow Addons' ``TripletSemiHardLoss``).
+    Returns (B, B) float32: ``d(a, n)`` of the chosen negative at ``[a, p]`` (meaningful where *p* is a positive
+    of *a*; 0 where *a* has no negative in the batch).
+
+    >>> d = pairwise_distances(ops.array([[0.0], [0.5], [0.3], [0.8], [2.0]]))  # anchor 0, its positive 1
+    >>> round(float(semihard_negatives(ops.array([0, 0, 1, 2, 3]), d)[0, 1]), 4)  # 0.3 is closer than 0.5
+    0.8
+    """
+    _, negative = _label_masks(y_true)
+    d_ap = distances[:, :, None]  # [a, p, ·]
+    d_an = distances[:, None, :]  # [a, ·, n]
+    farther = negative[:, None, :] * ops.cast(d_an > d_ap, "float32")  # [a, p, n]: semi-hard candidates
+    closest_farther = ops.min(ops.where(farther > 0, d_an, _FAR), axis=2)
+    farthest = ops.max(negative * distances, axis=1)[:, None]  # the fallback; distances are ≥ 0
+    return ops.where(ops.sum(farther, axis=2) > 0, closest_farther, farthest)
+
+
+def triplet_semihard_loss(y_true, y_pred, margin: float = 1.0):
+    """Triplet loss with batch semi-hard mining (Schroff, Kalenichenko & Philbin 2015, FaceNet), scalar.
+
+    Every (anchor, positive) pair of the batch is one triplet with its :func:`semihard_negative
+    <semihard_negatives>`; the loss ``max(0, d(a, p) − d(a, n) + margin)`` asks the negative to be ``margin``
+    farther than the positive, a *relative* demand where the contrastive loss sets absolute targets (0 for
+    similar, ≥ margin for different). Euclidean distances of the twin's embeddings, as in the rest of the
+    course; averaged over the (anchor, positive) pairs of anchors that have a negative in the batch.
+
+    >>> emb, labels = ops.array([[0.0], [0.5], [0.3], [0.8], [2.0]]), ops.array([0, 0, 1, 2, 3])
+    >>> round(float(triplet_semihard_loss(labels, emb)), 4)  # (0.5 − 0.8 + 1 and max(0, 0.5 − 1.5 + 1)) / 2
+    0.35
+    """
+    margin = check_number(margin, "margin", positive=True)
+    positive, negative = _label_masks(y_true)
+    d = pairwise_distances(y_pred)
+    has_negative = ops.cast(ops.sum(negative, axis=1, keepdims=True) > 0, "float32")
+    triplets = positive * has_negative
+    losses = ops.maximum(d - semihard_negatives(y_true, d) + margin, 0.0)
+    return ops.sum(triplets * losses) / ops.maximum(ops.sum(triplets), 1.0)
+
+
+def triplet_batch_hard_loss(y_true, y_pred, margin: float = 1.0):
+    """Triplet loss with batch-hard mining (Hermans, Beyer & Leibe 2017), scalar: one triplet per anchor, of
+    its farthest positive and its closest negative in the batch, ``max(0, d(a, p⁺) − d(a, n⁻) + margin)``,
+    averaged over the anchors that have both.
+
+    >>> emb, labels = ops.array([[0.0], [0.5], [0.3], [0.8], [2.0]]), ops.array([0, 0, 1, 2, 3])
+    >>> round(float(triplet_batch_hard_loss(labels, emb)), 4)  # anchors 0 and 1: (0.5 − 0.3 + 1, 0.5 − 0.2 + 1) / 2
+    1.25
+    """
+    margin = check_number(margin, "margin", positive=True)
+    positive, negative = _label_masks(y_true)
+    d = pairwise_distances(y_pred)
+    hardest_positive = ops.max(positive * d, axis=1)
+    hardest_negative = ops.min(ops.where(negative > 0, d, _FAR), axis=1)
+    valid = ops.cast((ops.sum(positive, axis=1) > 0) & (ops.sum(negative, axis=1) > 0), "float32")
+    losses = ops.maximum(hardest_positive - hardest_negative + margin, 0.0)
+    return ops.sum(valid * losses) / ops.maximum(ops.sum(valid), 1.0)
+
+
+def supcon_loss(y_true, y_pred, temperature: float = 0.1):
+    """Supervised contrastive loss (Khosla et al. 2020, SupCon, their L_out), scalar: notebook 13's NT-Xent
+    with labels. Embeddings are L2-normalised; for each anchor, every other image of its class is a positive,
+    and the loss is the mean over its positives of ``−log softmax`` of the positive's cosine similarity
+    divided by ``temperature``, among all other images of the batch. Averaged over anchors that have a
+    positive. Distances between normalised embeddings are what it shapes, so notebook 14 evaluates it on them.
+
+    >>> z, labels = ops.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), ops.array([0, 0, 1])
+    >>> round(float(supcon_loss(labels, z, temperature=1.0)), 4)  # anchors 0 and 1: −log(e / (e + 1))
+    0.3133
+    """
+    temperature = check_number(temperature, "temperature", positive=True)
+    positive, _ = _label_masks(y_true)
+    z = ops.cast(y_pred, "float32")
+    z = z / ops.maximum(ops.sqrt(ops.sum(ops.square(z), axis=1, keepdims=True)), 1e-12)
+    logits = ops.matmul(z, ops.transpose(z)) / temperature - _FAR * ops.eye(ops.shape(z)[0])  # never itself
+    log_prob = logits - ops.logsumexp(logits, axis=1, keepdims=True)
+    count = ops.sum(positive, axis=1)
+    mean_log_prob = ops.sum(positive * log_prob, axis=1) / ops.maximum(count, 1.0)
+    valid = ops.cast(count > 0, "float32")
+    return -ops.sum(valid * mean_log_prob) / ops.maximum(ops.sum(valid), 1.0)

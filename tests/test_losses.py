@@ -110,3 +110,134 @@ def test_batch_contrastive_loss_gradients_are_finite_for_identical_embeddings():
     assert float(value) == pytest.approx(0.5, rel=1e-3)  # different pairs at d≈0 cost ½·1²
     with pytest.raises(ValueError, match="margin"):
         batch_contrastive_loss(np.array([0, 1]), emb[:2], margin=-1.0)
+
+
+# -- notebook 14's losses against brute-force NumPy, written from the papers' definitions ------------------------
+def brute_distances(emb):
+    emb = np.asarray(emb, np.float64)
+    return np.array([[np.linalg.norm(a - b) for b in emb] for a in emb])
+
+
+def brute_triplet_semihard(labels, emb, margin=1.0):
+    """Every (anchor, positive) pair; its negative: the closest one farther than the positive, else the
+    farthest one (TensorFlow Addons' rule)."""
+    d, losses = brute_distances(emb), []
+    for a in range(len(labels)):
+        negatives = [n for n in range(len(labels)) if labels[n] != labels[a]]
+        if not negatives:
+            continue
+        for p in range(len(labels)):
+            if p == a or labels[p] != labels[a]:
+                continue
+            farther = [d[a, n] for n in negatives if d[a, n] > d[a, p]]
+            d_an = min(farther) if farther else max(d[a, n] for n in negatives)
+            losses.append(max(d[a, p] - d_an + margin, 0.0))
+    return np.mean(losses) if losses else 0.0
+
+
+def brute_triplet_batch_hard(labels, emb, margin=1.0):
+    d, losses = brute_distances(emb), []
+    for a in range(len(labels)):
+        positives = [d[a, p] for p in range(len(labels)) if p != a and labels[p] == labels[a]]
+        negatives = [d[a, n] for n in range(len(labels)) if labels[n] != labels[a]]
+        if positives and negatives:
+            losses.append(max(max(positives) - min(negatives) + margin, 0.0))
+    return np.mean(losses) if losses else 0.0
+
+
+def brute_supcon(labels, emb, temperature=0.1):
+    z = np.asarray(emb, np.float64)
+    z = z / np.linalg.norm(z, axis=1, keepdims=True)
+    losses = []
+    for i in range(len(labels)):
+        others = [a for a in range(len(labels)) if a != i]
+        positives = [p for p in others if labels[p] == labels[i]]
+        if not positives:
+            continue
+        denominator = sum(np.exp(z[i] @ z[a] / temperature) for a in others)
+        losses.append(-np.mean([np.log(np.exp(z[i] @ z[p] / temperature) / denominator) for p in positives]))
+    return np.mean(losses) if losses else 0.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("name", ["triplet_semihard_loss", "triplet_batch_hard_loss", "supcon_loss"])
+def test_batch_losses_match_their_brute_force_definition_on_random_batches(name, seed):
+    import helpers.losses
+
+    brute = {"triplet_semihard_loss": brute_triplet_semihard, "triplet_batch_hard_loss": brute_triplet_batch_hard,
+             "supcon_loss": brute_supcon}[name]
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, 16)
+    emb = rng.normal(0, 0.5, (16, 6)).astype(np.float32)
+    got = float(getattr(helpers.losses, name)(labels, emb))
+    np.testing.assert_allclose(got, brute(labels, emb), rtol=1e-4, atol=1e-6)
+    assert got > 0  # random embeddings leave every loss something to do
+
+
+@pytest.mark.parametrize("setting", [{"margin": 0.3}, {"margin": 2.0}])
+def test_triplet_losses_use_their_margin(setting):
+    from helpers.losses import triplet_batch_hard_loss, triplet_semihard_loss
+
+    rng = np.random.default_rng(7)
+    labels, emb = rng.integers(0, 3, 12), rng.normal(0, 0.5, (12, 4)).astype(np.float32)
+    np.testing.assert_allclose(float(triplet_semihard_loss(labels, emb, **setting)),
+                               brute_triplet_semihard(labels, emb, **setting), rtol=1e-4)
+    np.testing.assert_allclose(float(triplet_batch_hard_loss(labels, emb, **setting)),
+                               brute_triplet_batch_hard(labels, emb, **setting), rtol=1e-4)
+
+
+def test_supcon_uses_its_temperature():
+    from helpers.losses import supcon_loss
+
+    rng = np.random.default_rng(8)
+    labels, emb = rng.integers(0, 3, 12), rng.normal(0, 0.5, (12, 4)).astype(np.float32)
+    for t in (0.05, 0.5, 2.0):
+        np.testing.assert_allclose(float(supcon_loss(labels, emb, temperature=t)), brute_supcon(labels, emb, t),
+                                   rtol=1e-4)
+
+
+def test_the_semihard_miner_picks_the_known_semihard_negative():
+    """On a line: anchor 0.0 and its positive 0.5; negatives at 0.3 (harder than the positive: closer),
+    0.8 (semi-hard: farther than the positive, inside the margin) and 2.0 (easy). The miner must pick 0.8 for
+    the anchor, and 2.0 (the only negative farther than 0.5 from 0.5) when the positive is the anchor."""
+    from helpers.losses import pairwise_distances, semihard_negatives
+
+    emb, labels = np.array([[0.0], [0.5], [0.3], [0.8], [2.0]], np.float32), np.array([0, 0, 1, 2, 3])
+    chosen = np.asarray(semihard_negatives(labels, pairwise_distances(emb)))
+    assert chosen[0, 1] == pytest.approx(0.8, abs=1e-5)
+    assert chosen[1, 0] == pytest.approx(1.5, abs=1e-5)
+
+
+def test_the_semihard_miner_falls_back_to_the_farthest_negative():
+    """Every negative closer than the positive: the farthest negative (here 0.4, not the hardest 0.1)."""
+    from helpers.losses import pairwise_distances, semihard_negatives
+
+    emb, labels = np.array([[0.0], [1.0], [0.1], [0.4]], np.float32), np.array([0, 0, 1, 2])
+    chosen = np.asarray(semihard_negatives(labels, pairwise_distances(emb)))
+    assert chosen[0, 1] == pytest.approx(0.4, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["triplet_semihard_loss", "triplet_batch_hard_loss", "supcon_loss"])
+def test_batch_losses_have_finite_gradients_for_identical_embeddings(name):
+    import helpers.losses
+
+    emb = tf.Variable(np.ones((6, 3), np.float32))  # every distance 0
+    with tf.GradientTape() as tape:
+        value = getattr(helpers.losses, name)(np.array([0, 0, 1, 1, 2, 2]), emb)
+    assert np.isfinite(float(value)) and np.isfinite(tape.gradient(value, emb).numpy()).all()
+
+
+@pytest.mark.parametrize("name", ["triplet_semihard_loss", "triplet_batch_hard_loss", "supcon_loss"])
+def test_batch_losses_train_inside_a_compiled_keras_step(name):
+    """Symbolic batch size (graph mode): the masks and the miner must not need a concrete batch."""
+    import keras
+
+    import helpers.losses
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 8)).astype(np.float32), rng.integers(0, 4, 64)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=getattr(helpers.losses, name))
+    history = model.fit(x, y, batch_size=32, epochs=3, verbose=0, shuffle=False)
+    assert all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < history.history["loss"][0]
