@@ -46,7 +46,7 @@ endif
 NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep lab html clean distclean
+.PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep ablation lab html clean distclean
 
 help:  ## show this help
 	@echo "Contrastive learning course"
@@ -98,6 +98,11 @@ bench: setup  ## benchmarks (not tests): CPU class, pairs, training, profile, th
 # Not part of `run` or `test`: minutes of training whose JSON notebooks/trained/margin_sweep_mnist.json commits.
 margin-sweep: setup  ## train the article's model once per margin (0.5, 1, 2; 1 epoch each); JSON in notebooks/trained/
 	$(BIN)/python scripts/margin_sweep.py
+
+# Not part of `run` or `test`: about a quarter of an hour of training (2-core AVX-512) whose JSON
+# notebooks/trained/ablation_mnist.json commits; notebook 12 shows it.
+ablation: setup  ## train notebook 12's recipe with one choice undone at a time (2 epochs each); JSON in notebooks/trained/
+	$(BIN)/python scripts/ablation.py
 
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -4,14 +4,16 @@ Modules follow the pipeline the notebooks teach:
 
 - :mod:`helpers.data`      — load and verify MNIST, ``preprocess``, the train/validation split
 - :mod:`helpers.pairs`     — ``generate_pairs`` (positive/negative pairs, index or image form)
-- :mod:`helpers.losses`    — ``euclidean_distance``, ``contrastive_loss``, ``accuracy``
+- :mod:`helpers.losses`    — ``euclidean_distance``, ``contrastive_loss``, ``accuracy``; the batch losses of
+  notebooks 12 and 14 (all pairs, triplet with semi-hard or batch-hard mining, SupCon)
 - :mod:`helpers.models`    — ``siamese_twin``, ``siamese_network``, ``compile_siamese``
 - :mod:`helpers.plots`     — ``display_pairs``, ``plot_history``, ``plot_loss_vs_distance``, the diagrams
   ``plot_siamese_diagram`` and ``plot_course_map``, ``plot_class_balance``, ``plot_parameters_per_layer``
 - :mod:`helpers.evaluation` — pair accuracy, ROC/AUC, validation-chosen threshold, k-NN and few-shot, which
   classes are confused or lie closest
 - :mod:`helpers.floors`    — ``check_floors``: what each trained model must at least reach, in one table
-- :mod:`helpers.selfsup`   — SimCLR: augmentations, ``nt_xent_loss`` and the model of notebook 13
+- :mod:`helpers.selfsup`   — SimCLR: augmentations per data set, ``nt_xent_loss`` and the model of notebook 13
+- :mod:`helpers.compare`   — one twin, one budget, one evaluation: the losses of notebook 14 and the ablation
 - :mod:`helpers.training`  — ``TrainingRun``: training that resumes after a stop, or replays the shipped weights
 - :mod:`helpers.parameters` — one rule per notebook parameter, shared by the runner and the notebooks
 - :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
@@ -32,5 +34,5 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-__all__ = ["artifacts", "data", "evaluation", "floors", "losses", "models", "notebook", "pairs", "parameters", "plots",
-           "repro", "selfsup", "training"]
+__all__ = ["artifacts", "compare", "data", "evaluation", "floors", "losses", "models", "notebook", "pairs",
+           "parameters", "plots", "repro", "selfsup", "training"]

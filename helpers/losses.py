@@ -155,7 +155,7 @@ def pairwise_distances(embeddings, squared: bool = False):
 
 
 @keras.saving.register_keras_serializable(package="helpers")
-def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0):
+def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0, negatives: str = "inside_margin"):
     """The same contrastive loss over **every pair inside a batch** of single images (not of pairs).
 
     ``y_true``: class ids, shape (B,) or (B, 1); ``y_pred``: embeddings, shape (B, D) — the twin's output.
@@ -163,7 +163,8 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0):
     batches pay two passes per pair. Similar pairs are ~10 % of them on MNIST, so the two kinds are averaged
     separately and added (balanced, like the article's 50/50 pairs); different pairs are averaged over those
     that still cost something (``d < margin``), so the negatives that still teach are not drowned by the many
-    that no longer do.
+    that no longer do (``negatives="all"``: averaged over every different pair, for the ablation of
+    notebook 12).
     Returns a scalar float32.
 
     >>> emb = ops.array([[0.0, 0.0], [0.3, 0.4], [0.3, 0.0]])  # distances: 0.5 (similar), 0.3 and 0.4
@@ -171,6 +172,8 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0):
     0.3375
     """
     margin = check_number(margin, "margin", positive=True)
+    if negatives not in ("inside_margin", "all"):
+        raise ValueError(f"negatives: expected 'inside_margin' or 'all', got {negatives!r}")
     labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
     sum_square = pairwise_distances(y_pred, squared=True)
     d = ops.sqrt(sum_square)
@@ -179,7 +182,7 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0):
     different = 1.0 - same
     similar_loss = ops.sum(similar * sum_square / 2.0) / ops.maximum(ops.sum(similar), 1.0)
     different_terms = different * ops.square(ops.maximum(margin - d, 0.0)) / 2.0
-    active = different * ops.cast(d < margin, "float32")
+    active = different * ops.cast(d < margin, "float32") if negatives == "inside_margin" else different
     different_loss = ops.sum(different_terms) / ops.maximum(ops.sum(active), 1.0)
     return similar_loss + different_loss
 

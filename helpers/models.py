@@ -87,20 +87,26 @@ def embedding_model(siamese: keras.Model) -> keras.Model:
 
 
 def improved_twin(
-    input_shape: tuple[int, int, int] = INPUT_SHAPE, width: int = 32, embedding_dim: int = 128
+    input_shape: tuple[int, int, int] = INPUT_SHAPE, width: int = 32, embedding_dim: int = 128, *,
+    kernel_size: int = 3, batch_norm: bool = True,
 ) -> keras.Model:
     """A twin of our design (notebook 12): 3×3 convolutions with batch normalisation, no dropout.
 
     Two blocks of two 3×3 Conv2D (``width``, then ``2·width`` filters) → BatchNorm → ReLU, each block
     ending in a 2×2 max-pool, then one 3×3 Conv2D with ``4·width`` filters, global average pooling and a
     linear Dense embedding. Same input and output as :func:`siamese_twin`, so :func:`siamese_network`
-    takes either. 156,320 parameters with the defaults.
+    takes either. 156,320 parameters with the defaults. ``kernel_size=2`` (the article's) and
+    ``batch_norm=False`` (convolutions with a bias instead) undo one design choice each, for the ablation
+    that notebook 12 shows (``make ablation``).
     """
-    width = check_int(width, "width", 1)
+    width, kernel_size = check_int(width, "width", 1), check_int(kernel_size, "kernel_size", 1)
+    if not isinstance(batch_norm, bool):
+        raise TypeError(f"batch_norm: expected True or False, got {batch_norm!r}")
 
     def conv_bn_relu(x, filters, k):
-        x = layers.Conv2D(filters, (3, 3), padding="same", use_bias=False, name=f"conv{k}")(x)
-        x = layers.BatchNormalization(name=f"bn{k}")(x)
+        x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{k}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"bn{k}")(x)
         return layers.ReLU(name=f"relu{k}")(x)
 
     inputs = keras.Input(shape=input_shape, name="image")

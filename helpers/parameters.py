@@ -84,6 +84,8 @@ RULES: dict[str, Rule] = {
     "SSL_EPOCHS": whole(1, example="4", fixes_training=True),
     "SSL_BATCH_SIZE": whole(2, example="256", fixes_training=True),  # one image has no negatives to contrast
     "TEMPERATURE": positive("0.2", fixes_training=True),
+    "LOSS_EPOCHS": whole(1, example="1", fixes_training=True),
+    "LOSS_BATCH_SIZE": whole(4, example="256", fixes_training=True),  # pair batches hold half as many pairs
 }
 
 #: What ``make run NAME=VALUE`` forwards (the Makefile's PARAMETERS, less ONLY; a test keeps them equal). Other

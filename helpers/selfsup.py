@@ -1,5 +1,5 @@
-"""Self-supervised contrastive learning (SimCLR): augmentations for digits, the NT-Xent loss, and the model
-that trains an encoder from unlabelled images (notebook 13).
+"""Self-supervised contrastive learning (SimCLR): augmentations for digits and for clothes, the NT-Xent loss,
+and the model that trains an encoder from unlabelled images (notebook 13).
 
 No labels anywhere: the two augmented *views* of one image form the positive pair, and the other
 ``2(B − 1)`` views in the batch are its negatives.
@@ -32,6 +32,46 @@ def digit_augmenter(seed: int | None = None, *, rotation_degrees: float = 15.0, 
         layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seeds[2], name="shift"),
         layers.GaussianNoise(noise, seed=seeds[3], name="noise"),
     ], name="digit_augmenter")
+
+
+def clothes_augmenter(seed: int | None = None, *, crop: float = 0.4, shift: float = 0.1, brightness: float = 0.2,
+                      contrast: float = 0.3) -> keras.Sequential:
+    """Random transforms that keep a garment's identity: a mirror image, a crop, a shift, lighting.
+
+    Chosen for Fashion-MNIST, where digits' rules do not hold: a shirt mirrored left to right is still a shirt
+    (so horizontal flips, which would turn a digit into no digit), and a part of a shoe still says "shoe"
+    (so crops — zooming *in* by up to ``crop`` of the height and width, SimCLR's strongest augmentation),
+    while the grey levels of clothes vary with fabric and light (brightness and contrast). No rotation:
+    the garments are photographed upright. Active only in training mode, one draw per image; each layer
+    gets its own seed derived from ``seed``.
+    """
+    if not 0 <= crop < 1 or not 0 <= shift < 0.5 or not 0 <= brightness < 1 or not 0 <= contrast < 1:
+        raise ValueError("augmentation strengths out of range: crop, brightness and contrast in [0, 1), shift in "
+                         f"[0, 0.5); got {crop}, {shift}, {brightness}, {contrast}")
+    seeds = [None] * 5 if seed is None else [seed + k for k in range(5)]
+    return keras.Sequential([
+        layers.RandomFlip("horizontal", seed=seeds[0], name="mirror"),
+        layers.RandomZoom((-crop, 0.0), fill_mode="constant", seed=seeds[1], name="crop"),
+        layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seeds[2], name="shift"),
+        layers.RandomBrightness(brightness, value_range=(0.0, 1.0), seed=seeds[3], name="brightness"),
+        layers.RandomContrast(contrast, seed=seeds[4], name="contrast"),
+    ], name="clothes_augmenter")
+
+
+#: The augmenter of each data set (notebook 13's ``DATASET``).
+AUGMENTERS = {"mnist": digit_augmenter, "fashion_mnist": clothes_augmenter}
+
+
+def augmenter_for(dataset: str, seed: int | None = None) -> keras.Sequential:
+    """The augmentations chosen for ``dataset`` ("mnist": :func:`digit_augmenter`, "fashion_mnist":
+    :func:`clothes_augmenter`), with their default strengths.
+
+    >>> augmenter_for("fashion_mnist").name
+    'clothes_augmenter'
+    """
+    if dataset not in AUGMENTERS:
+        raise ValueError(f"dataset: expected one of {sorted(AUGMENTERS)}, got {dataset!r}")
+    return AUGMENTERS[dataset](seed)
 
 
 def nt_xent_loss(z1, z2, temperature: float = 0.2):

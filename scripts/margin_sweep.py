@@ -26,10 +26,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shlex
-import sys
 import time
 from pathlib import Path
+
+from script_support import command_line, progress_callback
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,30 +85,6 @@ def distance_metrics(d_val, val_labels, d_test, test_labels, margin: float) -> d
         "share_different_beyond_margin": float(np.mean(different >= margin)),
         **{key: pairs[key] for key in ("test_accuracy_at_0.5", "threshold", "test_accuracy", "test_auc")},
     }
-
-
-def progress_callback(label: str, total_batches: int):
-    """A Keras callback printing one line per quarter of the training (batches done, seconds, loss), so that a
-    run of minutes never looks hung. Built here so that ``--help`` does not load TensorFlow."""
-    import keras
-
-    class Progress(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.start, self.done = time.perf_counter(), 0
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.done += 1
-            if self.done % max(1, total_batches // 4) == 0 and self.done < total_batches:
-                print(f"  {label}: {self.done}/{total_batches} batches, "
-                      f"{time.perf_counter() - self.start:.0f} s, loss {logs['loss']:.4f}", flush=True)
-
-    return Progress()
-
-
-def command_line(argv: list[str] | None) -> str:
-    """The command as typed from the project root (the script's path relative to it, not absolute)."""
-    script = Path(__file__).resolve().relative_to(ROOT).as_posix()
-    return shlex.join(["python", script, *(sys.argv[1:] if argv is None else argv)])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -170,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
     report = {
         "dataset": "mnist",
         "model": "the article's Siamese network (helpers.models.siamese_network, compile_siamese)",
-        "command": command_line(argv),
+        "command": command_line(__file__, argv),
         "seed": args.seed,
         "budget": {"epochs": args.epochs, "training_pairs": len(train_idx), "batch_size": args.batch_size,
                    "learning_rate": args.learning_rate},

@@ -72,16 +72,16 @@ def test_accuracy_is_the_articles_binary_accuracy_on_one_minus_d():
     np.testing.assert_array_equal(np.asarray(accuracy([1.0, 0.0], [[0.4], [0.4]], threshold=0.3)), [0.0, 1.0])
 
 
-def brute_batch_loss(labels, emb, margin=1.0):
+def brute_batch_loss(labels, emb, margin=1.0, negatives="inside_margin"):
     """Every unordered pair of the batch through the article's per-pair loss, similar and different pairs
-    averaged separately; different pairs over those with d < margin."""
+    averaged separately; different pairs over those with d < margin (``negatives="all"``: over all)."""
     similar, different = [], []
     for i in range(len(labels)):
         for j in range(i + 1, len(labels)):
             d = np.linalg.norm(emb[i] - emb[j])
             if labels[i] == labels[j]:
                 similar.append(loss([1.0], [d], margin=margin)[0])
-            elif d < margin:
+            elif d < margin or negatives == "all":
                 different.append(loss([0.0], [d], margin=margin)[0])
     return (np.mean(similar) if similar else 0.0) + (np.mean(different) if different else 0.0)
 
@@ -97,6 +97,9 @@ def test_batch_contrastive_loss_matches_every_pair_through_the_pair_loss(seed):
     np.testing.assert_allclose(got, brute_batch_loss(labels, emb), rtol=1e-4)
     np.testing.assert_allclose(float(batch_contrastive_loss(labels, emb, margin=2.0)),
                                brute_batch_loss(labels, emb, margin=2.0), rtol=1e-4)
+    everything = float(batch_contrastive_loss(labels, emb, negatives="all"))
+    np.testing.assert_allclose(everything, brute_batch_loss(labels, emb, negatives="all"), rtol=1e-4)
+    assert everything < got  # the same different-pair costs, spread over more pairs (some beyond the margin)
 
 
 def test_batch_contrastive_loss_gradients_are_finite_for_identical_embeddings():

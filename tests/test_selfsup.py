@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers.selfsup import SimCLR, digit_augmenter, encoder, nt_xent_loss, projection_head, simclr_loss
+from helpers.selfsup import (
+    SimCLR,
+    augmenter_for,
+    clothes_augmenter,
+    digit_augmenter,
+    encoder,
+    nt_xent_loss,
+    projection_head,
+    simclr_loss,
+)
 
 
 def numpy_nt_xent(z1, z2, temperature):
@@ -78,6 +87,43 @@ def test_augmenter_changes_images_only_in_training_and_keeps_shape_and_range():
     assert abs(noiseless.sum(axis=(1, 2, 3)).mean() - images[0].sum()) < 0.35 * images[0].sum()  # ink mostly kept
     with pytest.raises(ValueError, match="rotation_degrees"):
         digit_augmenter(rotation_degrees=180)
+
+
+def mirrored_share(augmenter, n: int = 64) -> float:
+    """Share of views of an asymmetric image (ink only in the left half) that have more ink on the right."""
+    images = np.zeros((n, 28, 28, 1), np.float32)
+    images[:, 6:22, 4:10] = 1.0
+    views = np.asarray(augmenter(images, training=True))
+    return float(np.mean(views[:, :, 14:].sum(axis=(1, 2, 3)) > views[:, :, :14].sum(axis=(1, 2, 3))))
+
+
+def test_clothes_are_mirrored_and_digits_never_are():
+    """A mirrored shirt is a shirt, a mirrored 2 is no digit: about half the clothes views are mirror images,
+    none of the digit views."""
+    assert 0.3 < mirrored_share(clothes_augmenter(seed=0)) < 0.7
+    assert mirrored_share(digit_augmenter(seed=0, noise=0.0)) == 0.0
+
+
+def test_clothes_augmenter_crops_keeps_range_and_acts_only_in_training():
+    images = np.zeros((32, 28, 28, 1), np.float32)
+    images[:, 4:24, 4:24] = 0.6  # a garment filling most of the frame
+    aug = clothes_augmenter(seed=0, brightness=0.0, contrast=0.0)
+    np.testing.assert_array_equal(np.asarray(aug(images, training=False)), images)
+    views = np.asarray(aug(images, training=True))
+    assert views.shape == images.shape and views.min() >= -1e-6 and views.max() <= 0.6 + 1e-5
+    covered = (views > 0.3).mean(axis=(1, 2, 3))
+    assert covered.max() > (images > 0.3).mean() + 0.05  # zoomed in: the garment fills more of some views
+    lit = np.asarray(clothes_augmenter(seed=0)(images, training=True))
+    assert lit.min() >= -1e-6 and lit.max() <= 1 + 1e-6  # brightness and contrast stay in [0, 1]
+    with pytest.raises(ValueError, match="crop"):
+        clothes_augmenter(crop=1.0)
+
+
+def test_each_data_set_gets_its_own_augmenter():
+    assert augmenter_for("mnist", seed=1).name == "digit_augmenter"
+    assert augmenter_for("fashion_mnist", seed=1).name == "clothes_augmenter"
+    with pytest.raises(ValueError, match="dataset"):
+        augmenter_for("cifar10")
 
 
 @pytest.mark.integration

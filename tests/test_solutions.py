@@ -13,7 +13,7 @@ import pytest
 from helpers.data import class_counts, preprocess, split_validation
 from helpers.models import siamese_network, siamese_twin
 from helpers.pairs import generate_pair_indices
-from solutions import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13
+from solutions import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13, nb14
 
 
 def test_nb01_one_seed_starts_one_sequence_and_hidden_generators_escape_it():
@@ -423,3 +423,29 @@ def test_every_notebook_has_exercises_and_a_solutions_module():
         assert f"solutions/nb{path.name[:2]}.py" in text, f"{path.name} does not say where its solutions are"
         module = importlib.import_module(f"solutions.nb{path.name[:2]}")
         assert module.__doc__
+
+
+def test_nb14_triplet_terms_sort_the_negatives_as_worked_out_by_hand():
+    terms = nb14.triplet_terms(0.4, [0.3, 0.9, 1.6])
+    assert [kind for kind, _ in terms] == ["hard", "semi-hard", "easy"]
+    np.testing.assert_allclose([loss for _, loss in terms], [1.1, 0.5, 0.0], atol=1e-9)
+    from helpers.losses import pairwise_distances, semihard_negatives  # the helper's miner agrees: 0.9
+
+    points = np.array([[0.0], [0.4], [0.3], [0.9], [1.6]], np.float32)
+    chosen = np.asarray(semihard_negatives(np.array([0, 0, 1, 2, 3]), pairwise_distances(points)))
+    assert chosen[0, 1] == pytest.approx(0.9, abs=1e-5)
+
+
+def test_nb14_supcon_with_one_positive_per_image_is_nt_xent():
+    rng = np.random.default_rng(0)
+    z1, z2 = rng.normal(size=(8, 5)), rng.normal(size=(8, 5))
+    for temperature in (0.1, 0.5):
+        supcon, nt_xent = nb14.supcon_as_nt_xent(z1, z2, temperature)
+        assert supcon == pytest.approx(nt_xent, rel=1e-5)
+
+
+def test_nb14_a_difference_counts_only_beyond_the_seed_spread():
+    assert nb14.differs_beyond_noise([0.98, 0.982], [0.97, 0.971]) == (pytest.approx(0.0105), True)
+    assert nb14.differs_beyond_noise([0.98, 0.99], [0.978, 0.981])[1] is False
+    with pytest.raises(ValueError, match="at least two seeds"):
+        nb14.differs_beyond_noise([0.98], [0.97, 0.971])

@@ -1,0 +1,136 @@
+"""One twin, one budget, one evaluation: losses and design choices compared (notebook 14, ``make ablation``).
+
+A :class:`Recipe` is everything that decides how notebook 12's twin is trained: the loss, two architecture
+choices, the learning-rate schedule. :func:`training_setup` turns a recipe into the model to ``fit`` and its
+data, so that every recipe sees **the same images**: the same number per step (a batch of 256 single images,
+or 128 sampled pairs = 256 images) and per epoch (48,000 on MNIST: one pass, or 24,000 pairs), and the same
+optimizer steps. :func:`evaluate_twin` measures any trained twin the way notebooks 10–13 do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import keras
+import numpy as np
+
+from helpers import losses
+from helpers.evaluation import evaluate_embeddings, few_shot_accuracy, linear_probe_accuracy
+from helpers.models import improved_twin, siamese_network, warmup_cosine
+from helpers.pairs import generate_pair_indices, image_dataset, pair_dataset
+
+
+def batch_contrastive_all_negatives(y_true, y_pred):
+    """:func:`helpers.losses.batch_contrastive_loss` with every different pair averaged, not only those
+    inside the margin (an ablation of notebook 12)."""
+    return losses.batch_contrastive_loss(y_true, y_pred, negatives="all")
+
+
+#: The losses compared: key → (what it is, the loss function, what a batch holds, the geometry it shapes).
+#: "pairs": sampled (anchor, partner) pairs as in the article; "images": single images with class ids.
+#: "cosine": the loss normalises the embeddings, so distances are measured between normalised embeddings.
+LOSSES: dict[str, tuple[str, object, str, str]] = {
+    "pairs": ("contrastive, sampled pairs (the article's)", losses.contrastive_loss, "pairs", "euclidean"),
+    "batch_contrastive": ("contrastive, all pairs in a batch (nb 12)", losses.batch_contrastive_loss, "images",
+                          "euclidean"),
+    "batch_contrastive_all_negatives": ("contrastive, all pairs, every negative averaged",
+                                        batch_contrastive_all_negatives, "images", "euclidean"),
+    "triplet_semihard": ("triplet, batch semi-hard (FaceNet)", losses.triplet_semihard_loss, "images",
+                         "euclidean"),
+    "triplet_batch_hard": ("triplet, batch-hard", losses.triplet_batch_hard_loss, "images", "euclidean"),
+    "supcon": ("supervised contrastive (SupCon, τ = 0.1)", losses.supcon_loss, "images", "cosine"),
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the twin is trained. The defaults are notebook 12's recipe."""
+
+    loss: str = "batch_contrastive"
+    kernel_size: int = 3
+    batch_norm: bool = True
+    schedule: bool = True  # warm-up and cosine decay; False: the peak learning rate throughout
+    peak_learning_rate: float = 3e-3
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss: expected one of {sorted(LOSSES)}, got {self.loss!r}")
+
+    def without(self, **changes) -> Recipe:
+        """This recipe with some settings changed (``Recipe().without(batch_norm=False)``)."""
+        return replace(self, **changes)
+
+
+def training_setup(recipe: Recipe, images, labels, *, batch_size: int, epochs: int, seed: int):
+    """``(model, twin, data, steps)`` for ``recipe``: ``model.fit(data, ...)`` trains ``twin``.
+
+    Single-image losses train the twin on :func:`helpers.pairs.image_dataset` batches of ``batch_size``
+    images. The pair loss trains :func:`helpers.models.siamese_network` on batches of ``batch_size // 2``
+    pairs drawn by :func:`helpers.pairs.generate_pair_indices`, ``len(images) // 2`` new pairs per epoch: the
+    same images per step and per epoch, and the same optimizer steps (``steps``).
+    """
+    _, loss, kind, _ = LOSSES[recipe.loss]
+    twin = improved_twin(kernel_size=recipe.kernel_size, batch_norm=recipe.batch_norm)
+    steps_per_epoch = math.ceil(len(images) / batch_size)
+    steps = epochs * steps_per_epoch
+    if kind == "images":
+        model, data = twin, image_dataset(images, labels, batch_size=batch_size, seed=seed, epochs=epochs)
+    else:
+        model, per_epoch = siamese_network(twin), len(images) // 2
+        drawn = [generate_pair_indices(labels, seed)]  # 2 pairs per image: new pairs for two epochs, then more
+        while sum(len(idx) for idx, _ in drawn) < epochs * per_epoch:
+            drawn.append(generate_pair_indices(labels, seed + len(drawn)))
+        indices, pair_labels = np.concatenate([i for i, _ in drawn]), np.concatenate([v for _, v in drawn])
+        data = None
+        for e in range(epochs):
+            chosen = slice(e * per_epoch, (e + 1) * per_epoch)
+            epoch = pair_dataset(images, indices[chosen], pair_labels[chosen], batch_size=batch_size // 2)
+            data = epoch if data is None else data.concatenate(epoch)
+    rate = warmup_cosine(steps, recipe.peak_learning_rate) if recipe.schedule else recipe.peak_learning_rate
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss=loss)
+    return model, twin, data, steps
+
+
+def evaluate_twin(twin: keras.Model, train, validation, test, *, geometry: str = "euclidean", seed: int,
+                  batch_size: int = 1024) -> dict[str, float]:
+    """Notebooks 10–13's numbers for a trained twin: :func:`helpers.evaluation.evaluate_embeddings` (test pair
+    accuracy at a validation-chosen threshold, AUC, 1-NN), the 1-shot 1-NN mean of 10 seeded draws, and a
+    linear probe on the pooled features before the embedding layer (as notebook 13 probes its encoders).
+
+    ``train``, ``validation``, ``test``: ``(images, labels)``. ``geometry="cosine"``: distances between
+    L2-normalised embeddings (what SupCon trains).
+    """
+    if geometry not in ("euclidean", "cosine"):
+        raise ValueError(f"geometry: expected 'euclidean' or 'cosine', got {geometry!r}")
+    both = keras.Model(twin.input, [twin.get_layer("global_avg_pool").output, twin.output])
+    features, embeddings = {}, {}
+    for name, (images, _) in {"train": train, "validation": validation, "test": test}.items():
+        features[name], embeddings[name] = both.predict(images, batch_size=batch_size, verbose=0)
+        if geometry == "cosine":
+            norms = np.linalg.norm(embeddings[name], axis=1, keepdims=True)
+            embeddings[name] = embeddings[name] / np.maximum(norms, 1e-12)
+    return measure(features, embeddings, train[1], validation[1], test[1], seed=seed)
+
+
+def measure(features: dict, embeddings: dict, y_train, y_val, y_test, *, seed: int) -> dict[str, float]:
+    """The numbers of :func:`evaluate_twin` from ``features`` and ``embeddings`` (dicts of ``train``,
+    ``validation`` and ``test`` arrays): also the baselines' (raw pixels as both)."""
+    report = evaluate_embeddings((embeddings["train"], y_train), (embeddings["validation"], y_val),
+                                 (embeddings["test"], y_test), seed=seed)
+    report["1-shot"] = few_shot_accuracy(embeddings["train"], y_train, embeddings["test"], y_test, shots=1,
+                                         rng=seed, draws=10).mean
+    report["linear_probe"] = linear_probe_accuracy(features["train"], y_train, features["test"], y_test)
+    return report
+
+
+def raw_pixel_baseline(train, validation, test, *, seed: int) -> dict[str, float]:
+    """:func:`measure` on the raw pixels (784 values per image) instead of a network's output: what any
+    learned embedding must beat. Its linear probe is logistic regression on the pixels."""
+    flat = {name: np.asarray(images, np.float32).reshape(len(images), -1)
+            for name, (images, _) in {"train": train, "validation": validation, "test": test}.items()}
+    return measure(flat, flat, train[1], validation[1], test[1], seed=seed)
+
+
+__all__ = ["LOSSES", "Recipe", "batch_contrastive_all_negatives", "evaluate_twin", "measure", "raw_pixel_baseline",
+           "training_setup"]

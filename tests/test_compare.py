@@ -1,0 +1,157 @@
+"""One twin, one budget, one evaluation (helpers/compare.py): the recipes of notebook 14 and of the ablation
+(scripts/ablation.py and its committed JSON)."""
+
+import json
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from helpers.compare import LOSSES, Recipe, evaluate_twin, measure, raw_pixel_baseline, training_setup
+from helpers.plots import plot_comparison
+
+ROOT = Path(__file__).resolve().parent.parent
+ABLATION_JSON = ROOT / "notebooks" / "trained" / "ablation_mnist.json"
+MEASURES = {"test_accuracy_at_0.5", "threshold", "validation_accuracy", "test_accuracy", "test_auc", "knn1_accuracy",
+            "1-shot", "linear_probe"}
+
+
+def small_split(mnist, n=512):
+    from helpers.data import preprocess
+
+    (x, y), (xt, yt) = mnist
+    return preprocess(x[:n]), y[:n], preprocess(x[n:2 * n]), y[n:2 * n], preprocess(xt[:n]), yt[:n]
+
+
+def test_a_recipe_names_a_known_loss_and_changes_one_thing_at_a_time():
+    assert Recipe().without(batch_norm=False) == Recipe(batch_norm=False)
+    assert Recipe().without(batch_norm=False).loss == "batch_contrastive"
+    with pytest.raises(ValueError, match="loss: expected one of"):
+        Recipe(loss="hinge")
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_every_loss_sees_the_same_images_in_the_same_steps(mnist, loss):
+    """Single images: batches of 256; pairs: batches of 128 pairs (256 images), and len(images) // 2 new pairs
+    per epoch: the same number of images per step and per epoch, and the same steps."""
+    x, y, *_ = small_split(mnist)
+    model, twin, data, steps = training_setup(Recipe(loss=loss), x, y, batch_size=128, epochs=2, seed=0)
+    assert steps == 2 * 4 and int(data.cardinality()) == steps
+    images_seen, pairs_seen = 0, []
+    for inputs, labels in data:
+        if LOSSES[loss][2] == "pairs":
+            first, second = inputs
+            assert first.shape[0] == second.shape[0] == labels.shape[0] <= 64
+            images_seen += 2 * labels.shape[0]
+            pairs_seen.append(labels.numpy())
+        else:
+            assert inputs.shape[0] == labels.shape[0] <= 128
+            images_seen += labels.shape[0]
+    assert images_seen == 2 * len(x)
+    if pairs_seen:
+        assert 0.4 < np.concatenate(pairs_seen).mean() < 0.6  # balanced similar / different
+    assert model.loss is LOSSES[loss][1] and twin.name == "improved_twin"
+
+
+def test_the_pair_recipe_draws_new_pairs_every_epoch(mnist):
+    x, y, *_ = small_split(mnist)
+    _, _, data, steps = training_setup(Recipe(loss="pairs"), x, y, batch_size=128, epochs=2, seed=0)
+    batches = [inputs[0].numpy() for inputs, _ in data]
+    first, second = np.concatenate(batches[: steps // 2]), np.concatenate(batches[steps // 2:])
+    assert not np.array_equal(first, second)
+
+
+def test_recipe_settings_reach_the_model_and_the_optimizer(mnist):
+    x, y, *_ = small_split(mnist)
+    _, twin, _, _ = training_setup(Recipe(batch_norm=False, kernel_size=2), x, y, batch_size=128, epochs=1, seed=0)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in twin.layers)
+    assert twin.get_layer("conv1").kernel_size == (2, 2) and twin.get_layer("conv1").use_bias
+    model, _, _, _ = training_setup(Recipe(schedule=False), x, y, batch_size=128, epochs=1, seed=0)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(3e-3)
+    scheduled, _, _, _ = training_setup(Recipe(peak_learning_rate=1e-3), x, y, batch_size=128, epochs=1, seed=0)
+    schedule = scheduled.optimizer.get_config()["learning_rate"]
+    assert schedule["config"]["warmup_target"] == pytest.approx(1e-3)
+
+
+def test_measure_is_the_evaluation_of_notebooks_10_to_13(mnist):
+    from helpers.evaluation import evaluate_embeddings, few_shot_accuracy, linear_probe_accuracy
+
+    x, y, xv, yv, xt, yt = small_split(mnist, 300)
+    flat = {"train": x.reshape(len(x), -1), "validation": xv.reshape(len(xv), -1), "test": xt.reshape(len(xt), -1)}
+    report = measure(flat, flat, y, yv, yt, seed=1)
+    assert set(report) == MEASURES
+    expected = evaluate_embeddings((flat["train"], y), (flat["validation"], yv), (flat["test"], yt), seed=1)
+    assert {k: report[k] for k in expected} == expected
+    assert report["1-shot"] == few_shot_accuracy(flat["train"], y, flat["test"], yt, shots=1, rng=1, draws=10).mean
+    assert report["linear_probe"] == linear_probe_accuracy(flat["train"], y, flat["test"], yt)
+    assert raw_pixel_baseline((x, y), (xv, yv), (xt, yt), seed=1) == report
+
+
+def test_evaluate_twin_measures_cosine_geometry_on_normalised_embeddings(mnist):
+    from helpers.models import improved_twin
+
+    x, y, xv, yv, xt, yt = small_split(mnist, 200)
+    keras.utils.set_random_seed(0)
+    twin = improved_twin(width=4)
+    euclidean = evaluate_twin(twin, (x, y), (xv, yv), (xt, yt), seed=0)
+    cosine = evaluate_twin(twin, (x, y), (xv, yv), (xt, yt), geometry="cosine", seed=0)
+    assert set(euclidean) == set(cosine) == MEASURES
+    assert euclidean["linear_probe"] == cosine["linear_probe"]  # the probe reads the pooled features either way
+    assert euclidean["threshold"] != cosine["threshold"]
+    assert cosine["threshold"] <= 2.0  # unit vectors are at most 2 apart
+    with pytest.raises(ValueError, match="geometry"):
+        evaluate_twin(twin, (x, y), (xv, yv), (xt, yt), geometry="manhattan", seed=0)
+
+
+def test_plot_comparison_draws_each_value_and_the_baseline():
+    rows = {"a": {"x": 0.9, "y": 0.5}, "b": {"x": 0.95, "y": 0.6}}
+    fig = plot_comparison(rows, {"x": "measure x", "y": "measure y"}, baseline={"x": 0.8}, title="t")
+    assert [ax.get_title() for ax in fig.axes] == ["measure x", "measure y"]
+    assert [bar.get_width() for bar in fig.axes[0].patches] == [0.9, 0.95]
+    assert [line.get_xdata()[0] for line in fig.axes[0].lines] == [0.8]
+    assert not fig.axes[1].lines  # no baseline for y
+    with pytest.raises(ValueError, match=r"rows\['b'\]: missing the measures \['z'\]"):
+        plot_comparison({"b": {"x": 1.0}}, {"x": "x", "z": "z"})
+
+
+def test_committed_ablation_json_is_complete():
+    import ablation  # scripts/ is on pytest's pythonpath
+
+    record = json.loads(ABLATION_JSON.read_text())
+    assert record["command"] == "python scripts/ablation.py"
+    assert record["versions"]["keras"] == keras.__version__
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", json.dumps(record))  # date-free
+    rows = record["results"]
+    expected = [(v, 42) for v in ablation.VARIANTS] + [(ablation.REFERENCE, 43)]
+    assert [(r["variant"], r["seed"]) for r in rows] == expected
+    for row in rows:
+        assert row["recipe"] == ablation.VARIANTS[row["variant"]]
+        assert MEASURES <= set(row) and all(0 <= row[k] <= 1 for k in MEASURES - {"threshold"})
+        assert all(row[k] == round(row[k], 4) for k in MEASURES)
+        assert row["training_seconds"] > 0
+
+
+@pytest.mark.integration
+def test_ablation_script_on_a_tiny_budget(tmp_path, capsys):
+    import ablation
+
+    out = tmp_path / "ablation.json"
+    argv = ["--train-images", "512", "--epochs", "1", "--only", "2×2 kernels (the article's)", "--out", str(out)]
+    report = ablation.main(argv)
+    assert json.loads(out.read_text()) == report
+    assert [(r["variant"], r["seed"]) for r in report["results"]] == [("2×2 kernels (the article's)", 42)]
+    assert report["budget"]["training_images"] == 512 and report["budget"]["epochs"] == 1
+    printed = capsys.readouterr().out
+    assert "2×2 kernels (the article's) (seed 42): test pair accuracy" in printed and f"saved {out}" in printed
+
+
+def test_ablation_refuses_a_bad_budget_before_loading_anything(capsys):
+    import ablation
+
+    for argv in (["--epochs", "0"], ["--batch-size", "255"], ["--seeds", "42"], ["--train-images", "10"],
+                 ["--only", "no dropout"]):
+        with pytest.raises(SystemExit):
+            ablation.parse_args(argv)
+    assert "--batch-size: expected an even number" in capsys.readouterr().err
