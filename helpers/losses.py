@@ -202,6 +202,12 @@ def _label_masks(y_true):
     return same - ops.eye(ops.shape(labels)[0]), 1.0 - same
 
 
+def _triplet_inputs(y_true, y_pred, margin):
+    """The masks of :func:`_label_masks` and the (B, B) embedding distances, after checking ``margin``."""
+    check_number(margin, "margin", positive=True)
+    return (*_label_masks(y_true), pairwise_distances(y_pred))
+
+
 def semihard_negatives(y_true, distances):
     """The negative each (anchor, positive) pair is trained against, by FaceNet's batch semi-hard rule.
 
@@ -238,9 +244,7 @@ def triplet_semihard_loss(y_true, y_pred, margin: float = 1.0):
     >>> round(float(triplet_semihard_loss(labels, emb)), 4)  # (0.5 − 0.8 + 1 and max(0, 0.5 − 1.5 + 1)) / 2
     0.35
     """
-    margin = check_number(margin, "margin", positive=True)
-    positive, negative = _label_masks(y_true)
-    d = pairwise_distances(y_pred)
+    positive, negative, d = _triplet_inputs(y_true, y_pred, margin)
     has_negative = ops.cast(ops.sum(negative, axis=1, keepdims=True) > 0, "float32")
     triplets = positive * has_negative
     losses = ops.maximum(d - semihard_negatives(y_true, d) + margin, 0.0)
@@ -256,9 +260,7 @@ def triplet_batch_hard_loss(y_true, y_pred, margin: float = 1.0):
     >>> round(float(triplet_batch_hard_loss(labels, emb)), 4)  # anchors 0 and 1: (0.5 − 0.3 + 1, 0.5 − 0.2 + 1) / 2
     1.25
     """
-    margin = check_number(margin, "margin", positive=True)
-    positive, negative = _label_masks(y_true)
-    d = pairwise_distances(y_pred)
+    positive, negative, d = _triplet_inputs(y_true, y_pred, margin)
     hardest_positive = ops.max(positive * d, axis=1)
     hardest_negative = ops.min(ops.where(negative > 0, d, _FAR), axis=1)
     valid = ops.cast((ops.sum(positive, axis=1) > 0) & (ops.sum(negative, axis=1) > 0), "float32")

@@ -45,9 +45,10 @@ def clothes_augmenter(seed: int | None = None, *, crop: float = 0.4, shift: floa
     the garments are photographed upright. Active only in training mode, one draw per image; each layer
     gets its own seed derived from ``seed``.
     """
-    if not 0 <= crop < 1 or not 0 <= shift < 0.5 or not 0 <= brightness < 1 or not 0 <= contrast < 1:
-        raise ValueError("augmentation strengths out of range: crop, brightness and contrast in [0, 1), shift in "
-                         f"[0, 0.5); got {crop}, {shift}, {brightness}, {contrast}")
+    for name, value, limit in (("crop", crop, 1), ("shift", shift, 0.5), ("brightness", brightness, 1),
+                               ("contrast", contrast, 1)):
+        if not 0 <= value < limit:
+            raise ValueError(f"{name}: expected a number in [0, {limit}), got {value!r}")
     seeds = [None] * 5 if seed is None else [seed + k for k in range(5)]
     return keras.Sequential([
         layers.RandomFlip("horizontal", seed=seeds[0], name="mirror"),

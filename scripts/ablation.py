@@ -22,12 +22,10 @@ threshold chosen on validation pairs, test AUC, 1-NN, 1-shot (mean of 10 draws),
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from pathlib import Path
 
-from script_support import command_line, progress_callback
+from script_support import mnist_splits, progress_callback, report_header, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "notebooks" / "trained" / "ablation_mnist.json"
@@ -83,16 +81,11 @@ def main(argv: list[str] | None = None) -> dict:
     # isort: split
     import keras
     import numpy as np
-    import tensorflow as tf
 
-    from helpers.artifacts import save_json
     from helpers.compare import LOSSES, Recipe, evaluate_twin, training_setup
-    from helpers.data import load_dataset, preprocess, split_validation
     from helpers.repro import set_seed
 
-    (x_full, y_full), (x_test, y_test) = load_dataset("mnist", verbose=False)
-    (x_train, y_train), (x_val, y_val) = split_validation(x_full, y_full)
-    x_train, x_val, x_test = preprocess(x_train), preprocess(x_val), preprocess(x_test)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = mnist_splits()
     if args.train_images is not None:
         x_train, y_train = x_train[: args.train_images], y_train[: args.train_images]
     runs = [(name, args.seed) for name in (args.only or VARIANTS)]
@@ -126,25 +119,17 @@ def main(argv: list[str] | None = None) -> dict:
         keras.backend.clear_session()
 
     report = {
-        "dataset": "mnist",
-        "model": "notebook 12's twin and recipe (helpers.compare.Recipe), one choice undone per variant",
-        "command": command_line(__file__, argv),
-        "seed": args.seed,
+        **report_header(__file__, argv, args.seed,
+                        "notebook 12's twin and recipe (helpers.compare.Recipe), one choice undone per variant"),
         "budget": {"epochs": args.epochs, "batch_size": args.batch_size, "training_images": len(x_train),
                    "note": "shorter than notebook 12's 7 epochs: a choice that matters only late in a long "
                            "run can look unimportant here"},
         "evaluation": "helpers.compare.evaluate_twin: test pairs evaluation_pairs(y_test, seed), threshold on "
                       "evaluation_pairs(y_val, seed + 1); 1-NN and 1-shot (10 draws) on the test images; "
                       "linear probe on the pooled features",
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-        "cpu_count": os.cpu_count(),
         "results": results,
-        "wall_seconds": round(time.perf_counter() - wall_start, 1),
     }
-    path = save_json(report, args.out)
-    print(f"saved {path} ({report['wall_seconds']:.0f} s in all)", flush=True)
-    return report
+    return write_report(report, args.out, wall_start)
 
 
 if __name__ == "__main__":

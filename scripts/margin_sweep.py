@@ -24,12 +24,10 @@ TensorFlow and Keras, and no date: two runs compare with a plain diff.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from pathlib import Path
 
-from script_support import command_line, progress_callback
+from script_support import mnist_splits, progress_callback, report_header, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,18 +94,13 @@ def main(argv: list[str] | None = None) -> dict:
     # isort: split
     import keras
     import numpy as np
-    import tensorflow as tf
 
-    from helpers.artifacts import save_json
-    from helpers.data import load_dataset, preprocess, split_validation
     from helpers.evaluation import embed, evaluation_pairs, pair_distances
     from helpers.models import compile_siamese, embedding_model, siamese_network
     from helpers.pairs import generate_pair_indices, pair_dataset
     from helpers.repro import set_seed
 
-    (x_full, y_full), (x_test, y_test) = load_dataset("mnist", verbose=False)
-    (x_train, y_train), (x_val, y_val) = split_validation(x_full, y_full)
-    x_train, x_val, x_test = preprocess(x_train), preprocess(x_val), preprocess(x_test)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = mnist_splits()
     # The same training pairs for every margin: drawn once, from their own seeded generator.
     train_idx, train_labels = generate_pair_indices(y_train, np.random.default_rng(args.seed))
     if args.pairs is not None:
@@ -144,25 +137,17 @@ def main(argv: list[str] | None = None) -> dict:
         keras.backend.clear_session()
 
     report = {
-        "dataset": "mnist",
-        "model": "the article's Siamese network (helpers.models.siamese_network, compile_siamese)",
-        "command": command_line(__file__, argv),
-        "seed": args.seed,
+        **report_header(__file__, argv, args.seed,
+                        "the article's Siamese network (helpers.models.siamese_network, compile_siamese)"),
         "budget": {"epochs": args.epochs, "training_pairs": len(train_idx), "batch_size": args.batch_size,
                    "learning_rate": args.learning_rate},
         "evaluation": {"test_pairs": f"evaluation_pairs(y_test, {args.seed})", "test_pair_count": len(test_idx),
                        "validation_pairs": f"evaluation_pairs(y_val, {args.seed + 1})",
                        "validation_pair_count": len(val_idx), "accuracy_rule": "similar when d < threshold"},
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-        "cpu_count": os.cpu_count(),
         "margins": [float(m) for m in args.margins],
         "results": results,
-        "wall_seconds": round(time.perf_counter() - wall_start, 1),
     }
-    path = save_json(report, args.out)
-    print(f"saved {path} ({report['wall_seconds']:.0f} s in all)", flush=True)
-    return report
+    return write_report(report, args.out, wall_start)
 
 
 if __name__ == "__main__":

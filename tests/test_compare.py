@@ -155,3 +155,21 @@ def test_ablation_refuses_a_bad_budget_before_loading_anything(capsys):
         with pytest.raises(SystemExit):
             ablation.parse_args(argv)
     assert "--batch-size: expected an even number" in capsys.readouterr().err
+
+
+def test_record_results_keeps_the_numbers_as_printed_and_names_a_missing_notebook(tmp_path):
+    import record_results  # scripts/ is on pytest's pythonpath
+
+    build = tmp_path / "build"
+    build.mkdir()
+    for stem, _ in record_results.SOURCES.values():
+        (build / f"{stem}_fashion_mnist.json").write_text(json.dumps(
+            {"test_accuracy": 0.912345, "results": {"x": {"linear_probe": 0.87654, "knn1": 0.812349}}, "epochs": 5}))
+    out = record_results.main(["--build", str(build), "--out", str(tmp_path / "r.json")])
+    record = json.loads(out.read_text())
+    assert record["command"] == "make run DATASET=fashion_mnist" and record["dataset"] == "fashion_mnist"
+    assert record["simclr"]["results"]["x"] == {"linear_probe": 0.877, "knn1": 0.8123}
+    assert record["losses"]["test_accuracy"] == 0.9123 and record["losses"]["epochs"] == 5
+    (build / "metrics_losses_fashion_mnist.json").unlink()
+    with pytest.raises(SystemExit, match="run notebook 14_which_loss.ipynb with DATASET='fashion_mnist'"):
+        record_results.main(["--build", str(build), "--out", str(tmp_path / "r.json")])

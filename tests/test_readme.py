@@ -36,3 +36,30 @@ def test_every_notebook_the_readme_links_to_exists():
     assert len(entries) >= 13
     assert [e.split("**")[1] for e in entries if "](notebooks/" not in e] == [], "an entry names no notebook"
     assert [link for link in links if not (ROOT / link).is_file()] == []
+
+
+def _recorded_values(value) -> set[str]:
+    """Every number of a recorded results JSON, written as the README writes it (3 or 4 decimals)."""
+    if isinstance(value, dict):
+        return set().union(*(_recorded_values(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_recorded_values(v) for v in value)) if value else set()
+    if isinstance(value, float):
+        return {f"{value:.3f}", f"{value:.4f}"}
+    return set()
+
+
+def test_the_fashion_mnist_results_in_the_readme_are_the_recorded_run():
+    """The Fashion-MNIST rows (notebooks 10-14 run with DATASET=fashion_mnist, kept by
+    scripts/record_results.py in notebooks/trained/results_fashion_mnist.json) match that record."""
+    record = json.loads((ROOT / "notebooks" / "trained" / "results_fashion_mnist.json").read_text())
+    assert record["command"] == "make run DATASET=fashion_mnist"
+    recorded = _recorded_values(record)
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### A second data set: Fashion-MNIST")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "Fashion" not in line.split("|")[1]
+            and "MNIST" not in line.split("|")[1] and not line.startswith("| loss") and not line.startswith("|---")]
+    rows += [line for line in section.splitlines() if line.startswith("| Fashion-MNIST |")]
+    numbers = [n for line in rows for n in re.findall(r"\b\d\.\d{3,4}\b", line)]
+    assert len(numbers) >= 30, "the Fashion-MNIST tables are missing"
+    assert [n for n in numbers if n not in recorded] == []
