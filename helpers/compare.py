@@ -124,6 +124,23 @@ def measure(features: dict, embeddings: dict, y_train, y_val, y_test, *, seed: i
     return report
 
 
+#: The columns of notebook 14's results table: (measure key, heading, format).
+RESULT_COLUMNS = [("test_accuracy", "pair acc", "{:.4f}"), ("test_auc", "AUC", "{:.4f}"),
+                  ("knn1_accuracy", "1-NN", "{:.4f}"), ("1-shot", "1-shot", "{:.4f}"),
+                  ("linear_probe", "probe", "{:.3f}")]
+
+
+def table_row(title: str, values: dict) -> str:
+    """One line of notebook 14's results table: ``title``, then each of :data:`RESULT_COLUMNS` formatted, or
+    "—" where ``values`` has no such measure (a notebook that did not measure it).
+
+    >>> table_row("raw pixels", {"test_accuracy": 0.66781, "linear_probe": 0.9191})
+    'raw pixels                                          0.6678         —         —         —     0.919'
+    """
+    cells = [fmt.format(values[key]) if values.get(key) is not None else "—" for key, _, fmt in RESULT_COLUMNS]
+    return f"{title:<48}" + "".join(f"{cell:>10}" for cell in cells)
+
+
 def raw_pixel_baseline(train, validation, test, *, seed: int) -> dict[str, float]:
     """:func:`measure` on the raw pixels (784 values per image) instead of a network's output: what any
     learned embedding must beat. Its linear probe is logistic regression on the pixels."""
@@ -132,5 +149,5 @@ def raw_pixel_baseline(train, validation, test, *, seed: int) -> dict[str, float
     return measure(flat, flat, train[1], validation[1], test[1], seed=seed)
 
 
-__all__ = ["LOSSES", "Recipe", "batch_contrastive_all_negatives", "evaluate_twin", "measure", "raw_pixel_baseline",
-           "training_setup"]
+__all__ = ["LOSSES", "RESULT_COLUMNS", "Recipe", "batch_contrastive_all_negatives", "evaluate_twin", "measure",
+           "raw_pixel_baseline", "table_row", "training_setup"]
