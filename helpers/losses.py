@@ -209,12 +209,13 @@ def _triplet_inputs(y_true, y_pred, margin):
 
 
 def semihard_negatives(y_true, distances):
-    """The negative each (anchor, positive) pair is trained against, by FaceNet's batch semi-hard rule.
+    """The negative each (anchor, positive) pair is trained against, by batch semi-hard mining.
 
-    ``distances``: (B, B) embedding distances. For anchor *a* and positive *p*, the semi-hard negative is the
-    closest negative that is still farther from *a* than *p* is (``d(a, n) > d(a, p)``): hard enough to
-    teach, not so hard that it is probably a mislabelled or ambiguous image. When no negative is farther,
-    the farthest negative is used (the rule of TensorFlow Addons' ``TripletSemiHardLoss``).
+    ``distances``: (B, B) embedding distances. FaceNet calls a negative *semi-hard* when it is farther from
+    the anchor *a* than the positive *p* but by less than the margin; the rule here, TensorFlow Addons'
+    ``TripletSemiHardLoss``, takes the closest negative that is farther than *p* (``d(a, n) > d(a, p)``):
+    hard enough to teach, not so hard that it is probably a mislabelled or ambiguous image. When no negative
+    is farther, the farthest negative is used.
     Returns (B, B) float32: ``d(a, n)`` of the chosen negative at ``[a, p]`` (meaningful where *p* is a positive
     of *a*; 0 where *a* has no negative in the batch).
 

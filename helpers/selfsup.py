@@ -39,9 +39,10 @@ def clothes_augmenter(seed: int | None = None, *, crop: float = 0.4, shift: floa
     """Random transforms that keep a garment's identity: a mirror image, a crop, a shift, lighting.
 
     Chosen for Fashion-MNIST, where digits' rules do not hold: a shirt mirrored left to right is still a shirt
-    (so horizontal flips, which would turn a digit into no digit), and a part of a shoe still says "shoe"
-    (so crops — zooming *in* by up to ``crop`` of the height and width, SimCLR's strongest augmentation),
-    while the grey levels of clothes vary with fabric and light (brightness and contrast). No rotation:
+    (so horizontal flips, which :func:`digit_augmenter` must avoid), and a part of a shoe still says "shoe"
+    (so crops — zooming *in* by up to ``crop`` of the height and width; SimCLR found random crops combined
+    with colour changes the most useful pair of augmentations), while the grey levels of clothes vary with
+    fabric and light (brightness and contrast). No rotation:
     the garments are photographed upright. Active only in training mode, one draw per image; each layer
     gets its own seed derived from ``seed``.
     """
