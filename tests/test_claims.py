@@ -49,7 +49,7 @@ CONSTANTS = {
     "0.004": "1/255, the largest pixel value after scaling twice (arithmetic)",
     "20 %": "the article's validation share",
     "80 %": "the article's training share",
-    "40 %": "the article's dropout rate",
+    "40 %": "the article's dropout rate; the clothes augmenter's largest crop (its default, shown in 13)",
     "10 %": "one class in ten",
 }
 NUMBER = re.compile(
