@@ -127,7 +127,7 @@ def measure(features: dict, embeddings: dict, y_train, y_val, y_test, *, seed: i
 #: The columns of notebook 14's results table: (measure key, heading, format).
 RESULT_COLUMNS = [("test_accuracy", "pair acc", "{:.4f}"), ("test_auc", "AUC", "{:.4f}"),
                   ("knn1_accuracy", "1-NN", "{:.4f}"), ("1-shot", "1-shot", "{:.4f}"),
-                  ("linear_probe", "probe", "{:.3f}")]
+                  ("linear_probe", "probe", "{:.2f}")]  # 3 decimals flip across CPU classes here
 
 
 def table_row(title: str, values: dict) -> str:
@@ -135,7 +135,7 @@ def table_row(title: str, values: dict) -> str:
     "—" where ``values`` has no such measure (a notebook that did not measure it).
 
     >>> table_row("raw pixels", {"test_accuracy": 0.66781, "linear_probe": 0.9191})
-    'raw pixels                                          0.6678         —         —         —     0.919'
+    'raw pixels                                          0.6678         —         —         —      0.92'
     """
     cells = [fmt.format(values[key]) if values.get(key) is not None else "—" for key, _, fmt in RESULT_COLUMNS]
     return f"{title:<48}" + "".join(f"{cell:>10}" for cell in cells)
