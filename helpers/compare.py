@@ -130,14 +130,14 @@ RESULT_COLUMNS = [("test_accuracy", "pair acc", "{:.4f}"), ("test_auc", "AUC", "
                   ("linear_probe", "probe", "{:.2f}")]  # 3 decimals flip across CPU classes here
 
 
-def table_row(title: str, values: dict) -> str:
-    """One line of notebook 14's results table: ``title``, then each of :data:`RESULT_COLUMNS` formatted, or
-    "—" where ``values`` has no such measure (a notebook that did not measure it).
+def table_row(title: str, values: dict, columns=RESULT_COLUMNS) -> str:
+    """One line of notebook 14's results table: ``title``, then each of ``columns`` (default
+    :data:`RESULT_COLUMNS`) formatted, or "—" where ``values`` has no such measure.
 
     >>> table_row("raw pixels", {"test_accuracy": 0.66781, "linear_probe": 0.9191})
     'raw pixels                                          0.6678         —         —         —      0.92'
     """
-    cells = [fmt.format(values[key]) if values.get(key) is not None else "—" for key, _, fmt in RESULT_COLUMNS]
+    cells = [fmt.format(values[key]) if values.get(key) is not None else "—" for key, _, fmt in columns]
     return f"{title:<48}" + "".join(f"{cell:>10}" for cell in cells)
 
 
