@@ -62,21 +62,22 @@ def _validation_data():
     from helpers.repro import set_seed
 
     rng = set_seed(42)
-    (x_full, y_full), (x_test, y_test) = load_dataset("mnist", verbose=False)
-    (x_train, y_train), (x_val, y_val) = split_validation(x_full, y_full)
+    (x_full, y_full), _ = load_dataset("mnist", verbose=False)
+    (_, y_train), (x_val, y_val) = split_validation(x_full, y_full)
     generate_pair_indices(y_train, rng)  # the training pairs come first and advance the generator
     val_idx, val_labels = generate_pair_indices(y_val, rng)
-    return preprocess(x_train), y_train, preprocess(x_val), y_val, val_idx, val_labels, preprocess(x_test), y_test
+    return preprocess(x_val), y_val, val_idx, val_labels
 
 
 @pytest.mark.integration
-def test_weights_reproduce_the_validation_losses_and_the_probe_numbers_shown():
-    from helpers.evaluation import embed, knn_accuracy
+def test_weights_reproduce_the_validation_losses_the_committed_training_logs_show():
+    """Notebooks 08 and 12 show the validation loss of their training log, which replay reads from the
+    record: recomputed here from the weights. (Notebooks 13 and 14 recompute what they show from the
+    replayed weights themselves, so nbval closes their loop.)"""
     from helpers.models import compile_improved, compile_siamese, improved_twin, siamese_network
     from helpers.pairs import pair_dataset
-    from helpers.selfsup import SimCLR, digit_augmenter, encoder, projection_head
 
-    x_train, y_train, x_val, y_val, val_idx, val_labels, x_test, y_test = _validation_data()
+    x_val, y_val, val_idx, val_labels = _validation_data()
 
     article = compile_siamese(siamese_network())
     article.load_weights(SHIPPED_DIR / "siamese_article_mnist.weights.h5")
@@ -90,11 +91,3 @@ def test_weights_reproduce_the_validation_losses_and_the_probe_numbers_shown():
     loss = twin.evaluate(x_val, y_val, batch_size=shipped("twin_improved")["params"]["IMPROVED_BATCH_SIZE"], verbose=0)
     assert loss == pytest.approx(shipped("twin_improved")["history"]["val_loss"][-1], rel=1e-4)
 
-    enc = encoder()
-    simclr = SimCLR(enc, projection_head(enc.output_shape[-1], dim=64), digit_augmenter(seed=42))
-    simclr.build((None, 28, 28, 1))
-    simclr.load_weights(SHIPPED_DIR / "simclr_mnist.weights.h5")
-    knn1 = knn_accuracy(embed(enc, x_train), y_train, embed(enc, x_test), y_test, k=1)
-    row = re.search(r"^SimCLR \(no labels\)\s+([0-9.]+)\s+([0-9.]+)", notebook_text(RUNS["simclr"]), re.M)
-    assert row, "notebook 13 shows no results row for SimCLR"
-    assert abs(knn1 - float(row.group(2))) <= 2e-4, (knn1, row.group(2))  # printed with 4 decimals
