@@ -15,6 +15,8 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.selfsup`   — SimCLR: augmentations per data set, ``nt_xent_loss`` and the model of notebook 13
 - :mod:`helpers.compare`   — one twin, one budget, one evaluation: the losses of notebook 14 and the ablation
 - :mod:`helpers.training`  — ``TrainingRun``: training that resumes after a stop, or replays the shipped weights
+- :mod:`helpers.distribute` — the same training on several devices or processes (``tf.distribute``): the batch
+  losses over the global batch, synchronised batch norm, local multi-worker runs (notebook 15)
 - :mod:`helpers.parameters` — one rule per notebook parameter, shared by the runner and the notebooks
 - :mod:`helpers.repro`     — ``set_seed`` (Python, NumPy, Keras and TensorFlow determinism)
 - :mod:`helpers.artifacts` — atomic writes of models, histories and figures into the build folder
@@ -34,5 +36,5 @@ from helpers._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-__all__ = ["artifacts", "compare", "data", "evaluation", "floors", "losses", "models", "notebook", "pairs",
-           "parameters", "plots", "repro", "selfsup", "training"]
+__all__ = ["artifacts", "compare", "data", "distribute", "evaluation", "floors", "losses", "models", "notebook",
+           "pairs", "parameters", "plots", "repro", "selfsup", "training"]

@@ -17,6 +17,7 @@ import numpy as np
 from keras import ops
 
 from helpers._checks import check_number, check_pair_labels
+from helpers.distribute import across_replicas
 
 
 def _per_pair(values, name: str):
@@ -155,6 +156,7 @@ def pairwise_distances(embeddings, squared: bool = False):
 
 
 @keras.saving.register_keras_serializable(package="helpers")
+@across_replicas  # several devices: the loss of the global batch (notebook 15)
 def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0, negatives: str = "inside_margin"):
     """The same contrastive loss over **every pair inside a batch** of single images (not of pairs).
 
@@ -232,6 +234,7 @@ def semihard_negatives(y_true, distances):
     return ops.where(ops.sum(farther, axis=2) > 0, closest_farther, farthest)
 
 
+@across_replicas  # several devices: the loss of the global batch (notebook 15)
 def triplet_semihard_loss(y_true, y_pred, margin: float = 1.0):
     """Triplet loss with batch semi-hard mining (Schroff, Kalenichenko & Philbin 2015, FaceNet), scalar.
 
@@ -252,6 +255,7 @@ def triplet_semihard_loss(y_true, y_pred, margin: float = 1.0):
     return ops.sum(triplets * losses) / ops.maximum(ops.sum(triplets), 1.0)
 
 
+@across_replicas  # several devices: the loss of the global batch (notebook 15)
 def triplet_batch_hard_loss(y_true, y_pred, margin: float = 1.0):
     """Triplet loss with batch-hard mining (Hermans, Beyer & Leibe 2017), scalar: one triplet per anchor, of
     its farthest positive and its closest negative in the batch, ``max(0, d(a, p⁺) − d(a, n⁻) + margin)``,
@@ -269,6 +273,7 @@ def triplet_batch_hard_loss(y_true, y_pred, margin: float = 1.0):
     return ops.sum(valid * losses) / ops.maximum(ops.sum(valid), 1.0)
 
 
+@across_replicas  # several devices: the loss of the global batch (notebook 15)
 def supcon_loss(y_true, y_pred, temperature: float = 0.1):
     """Supervised contrastive loss (Khosla et al. 2020, SupCon, their L_out), scalar: notebook 13's NT-Xent
     with labels. Embeddings are L2-normalised; for each anchor, every other image of its class is a positive,

@@ -6,6 +6,7 @@ import keras
 from keras import layers
 
 from helpers._checks import check_int, check_number
+from helpers.distribute import replicas
 from helpers.losses import ContrastiveLoss, accuracy, contrastive_loss, euclidean_distance
 
 INPUT_SHAPE = (28, 28, 1)
@@ -88,7 +89,7 @@ def embedding_model(siamese: keras.Model) -> keras.Model:
 
 def improved_twin(
     input_shape: tuple[int, int, int] = INPUT_SHAPE, width: int = 32, embedding_dim: int = 128, *,
-    kernel_size: int = 3, batch_norm: bool = True,
+    kernel_size: int = 3, batch_norm: bool = True, synchronized: bool | None = None,
 ) -> keras.Model:
     """A twin of our design (notebook 12): 3×3 convolutions with batch normalisation, no dropout.
 
@@ -97,16 +98,22 @@ def improved_twin(
     linear Dense embedding. Same input and output as :func:`siamese_twin`, so :func:`siamese_network`
     takes either. 156,320 parameters with the defaults. ``kernel_size=2`` (the article's) and
     ``batch_norm=False`` (convolutions with a bias instead) undo one design choice each, for the ablation
-    that notebook 12 shows (``make ablation``).
+    that notebook 12 shows (``make ablation``). ``synchronized``: batch statistics over the global batch
+    when training is split across replicas (notebook 15); by default on exactly when built inside the scope
+    of a strategy with several replicas (:func:`helpers.distribute.replicas`).
     """
     width, kernel_size = check_int(width, "width", 1), check_int(kernel_size, "kernel_size", 1)
     if not isinstance(batch_norm, bool):
         raise TypeError(f"batch_norm: expected True or False, got {batch_norm!r}")
+    if synchronized is None:
+        synchronized = replicas() > 1
+    elif not isinstance(synchronized, bool):
+        raise TypeError(f"synchronized: expected True, False or None, got {synchronized!r}")
 
     def conv_bn_relu(x, filters, k):
         x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{k}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"bn{k}")(x)
+            x = layers.BatchNormalization(synchronized=synchronized, name=f"bn{k}")(x)
         return layers.ReLU(name=f"relu{k}")(x)
 
     inputs = keras.Input(shape=input_shape, name="image")

@@ -86,6 +86,9 @@ RULES: dict[str, Rule] = {
     "TEMPERATURE": positive("0.2", fixes_training=True),
     "LOSS_EPOCHS": whole(1, example="1", fixes_training=True),
     "LOSS_BATCH_SIZE": whole(4, example="256", fixes_training=True),  # pair batches hold half as many pairs
+    "DIST_IMAGES": whole(4, 48_000, example="4096", fixes_training=True),
+    "DIST_BATCH_SIZE": whole(4, example="256", fixes_training=True),  # split evenly over 2 replicas
+    "DIST_STEPS": whole(2, example="32", fixes_training=True),  # throughput is measured after step 1
 }
 
 #: What ``make run NAME=VALUE`` forwards (the Makefile's PARAMETERS, less ONLY; a test keeps them equal). Other

@@ -37,8 +37,12 @@ def _labels_for(items: np.ndarray, labels: object, items_name: str) -> np.ndarra
     return labels
 
 
-def _finish(fig: Figure) -> Figure:
-    """Lay the figure out and close it in pyplot (see the module docstring); the caller returns it."""
+def _finish(fig: Figure, *, grid_and_legend=()) -> Figure:
+    """Lay the figure out and close it in pyplot (see the module docstring); the caller returns it. The axes
+    in ``grid_and_legend`` get a light grid and a small legend first."""
+    for ax in grid_and_legend:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -153,6 +157,31 @@ def plot_history(history: object, *, metric: str = "loss", title: str | None = N
     return _finish(fig)
 
 
+def plot_replica_losses(runs: dict, reference: str, tolerance: float) -> Figure:
+    """Notebook 15: each run's loss per training step (left) and how far it is from the ``reference`` run's
+    loss at the same step (right, log scale, with the ``tolerance`` line). ``runs``: ``{name: {"losses":
+    [...]}}``, every run with as many steps."""
+    if reference not in runs:
+        raise ValueError(f"reference: expected one of {', '.join(runs)}, got {reference!r}")
+    base = np.asarray(runs[reference]["losses"], dtype=float)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+    styles = ["-", "--", ":", "-."]
+    for i, (name, run) in enumerate(runs.items()):
+        losses = np.asarray(run["losses"], dtype=float)
+        if losses.shape != base.shape:
+            raise ValueError(f"runs: {name!r} has {len(losses)} steps, {reference!r} {len(base)}")
+        steps = np.arange(1, len(losses) + 1)
+        left.plot(steps, losses, styles[i % len(styles)], label=name)
+        if name != reference:  # a gap of exactly 0 has no place on a log scale: drawn at the axis' floor
+            right.plot(steps, np.maximum(np.abs(losses - base), 1e-9), styles[i % len(styles)], label=name)
+    right.axhline(tolerance, color="gray", lw=1, ls=":")
+    right.text(1, tolerance * 1.3, f"tolerance {tolerance:g}", color="gray")
+    right.set_yscale("log")
+    left.set(title="Loss of each training step", xlabel="step", ylabel="loss (global batch)")
+    right.set(title=f"|loss − {reference}'s| at the same step", xlabel="step", ylabel="absolute difference")
+    return _finish(fig, grid_and_legend=(left, right))
+
+
 def plot_loss_vs_distance(margin: float = 1.0, max_distance: float = 2.0) -> Figure:
     """The contrastive loss as a function of the distance, for similar (y=1) and different (y=0) pairs."""
     from helpers.losses import contrastive_loss
@@ -210,10 +239,7 @@ def plot_margin_effect(margins: object = (0.5, 1.0, 2.0), max_distance: float = 
     ax_loss.set(title="Contrastive loss L", xlabel="distance d", ylabel="loss", ylim=(0, None))
     ax_grad.set(title="Gradient dL/dd (descent moves d against its sign)", xlabel="distance d",
                 ylabel="dL/dd  (> 0 pulls together, < 0 pushes apart)")
-    for ax in (ax_loss, ax_grad):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    return _finish(fig)
+    return _finish(fig, grid_and_legend=(ax_loss, ax_grad))
 
 
 _SWEEP_KEYS = ("margin", "median_distance_similar", "median_distance_different", "test_accuracy_at_0.5",
@@ -682,6 +708,7 @@ def plot_course_map(outline: list[tuple[str, str, str | None]], *, title: str = 
 
 
 __all__ = ["display_pairs", "display_mistakes", "plot_history", "plot_loss_gap", "plot_loss_vs_distance",
-           "plot_margin_effect", "plot_margin_sweep", "plot_digits", "plot_roc", "plot_distance_histograms",
+           "plot_replica_losses", "plot_margin_effect", "plot_margin_sweep", "plot_digits", "plot_roc",
+           "plot_distance_histograms",
            "plot_embedding_2d", "plot_few_shot", "plot_views", "plot_siamese_diagram", "plot_class_balance",
            "plot_parameters_per_layer", "plot_course_map"]

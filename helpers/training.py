@@ -295,6 +295,28 @@ class TrainingRun:
         return self.history
 
 
+def ship_record(stem: str, record: dict, build_dir: str | os.PathLike) -> None:
+    """Save a run's measured numbers (a run that leaves no weights to replay, as notebook 15's) where
+    :meth:`TrainingRun.fit` saves its record: ``build/trained/``, and the shipping folder during
+    `make refresh`. ``record`` holds the run's ``params``; :func:`shipped_record` reads it back."""
+    folders = [Path(build_dir) / "trained"]
+    if os.environ.get(SHIP_VARIABLE):
+        folders.append(Path(os.environ[SHIP_VARIABLE]))
+    for folder in folders:
+        save_json(record, folder / f"{stem}.json")
+
+
+def shipped_record(stem: str, params: dict, folder: str | os.PathLike | None = None) -> dict:
+    """The record :func:`ship_record` saved during `make refresh`, verified against its SHA-256 sum, and
+    made with ``params`` (else :class:`ReplayError`)."""
+    folder = SHIPPED_DIR if folder is None else Path(folder)
+    record = json.loads(verified(folder, f"{stem}.json").read_text())
+    if record.get("params") != params:
+        raise ReplayError(f"the shipped {stem} record was made with other parameters ({record.get('params')}, "
+                          f"not {params}). Run it instead (TRAIN = True).")
+    return record
+
+
 def _steps_per_epoch(data, epochs: int) -> int:
     import tensorflow as tf
 

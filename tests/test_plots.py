@@ -253,12 +253,12 @@ def test_plot_parameters_per_layer_on_the_article_twin():
         plot_parameters_per_layer([1, 2])
 
 
-def test_course_outline_reads_the_fourteen_notebooks_in_order():
+def test_course_outline_reads_the_fifteen_notebooks_in_order():
     from helpers.notebook import NOTEBOOKS, course_outline
 
     outline = course_outline(NOTEBOOKS)
-    assert [number for number, _, _ in outline] == [f"{k:02d}" for k in range(1, 15)]
-    assert [step for _, _, step in outline] == [str(k) for k in range(1, 10)] + [None] * 5
+    assert [number for number, _, _ in outline] == [f"{k:02d}" for k in range(1, 16)]
+    assert [step for _, _, step in outline] == [str(k) for k in range(1, 10)] + [None] * 6
     assert outline[0][1] == "Imports and a reproducible environment"
     assert all(title and "·" not in title for _, title, _ in outline)
 
@@ -280,8 +280,8 @@ def test_course_map_labels_every_notebook_and_stays_readable_with_two_more():
     from helpers.plots import plot_course_map
 
     outline = course_outline()
-    more = outline + [("15", "Hard negatives: mining the pairs a model gets wrong", None),
-                      ("16", "Triplet loss with anchors, positives and negatives, and a very long title to cut", None)]
+    more = outline + [("16", "Hard negatives: mining the pairs a model gets wrong", None),
+                      ("17", "Triplet loss with anchors, positives and negatives, and a very long title to cut", None)]
     for notebooks in (outline, more):
         fig = plot_course_map(notebooks)
         texts = [t.get_text() for t, _ in _drawn_texts(fig)]
@@ -294,3 +294,21 @@ def test_course_map_labels_every_notebook_and_stays_readable_with_two_more():
         width, height = fig.get_size_inches()
         assert width == 9 and height < 6
     assert "10 · Evaluation" in texts and any(t.endswith("…") for t in texts)  # short titles, cut when too long
+
+
+def test_plot_replica_losses_draws_each_run_and_its_gap_to_the_reference():
+    from helpers.plots import plot_replica_losses
+
+    runs = {"one": {"losses": [1.0, 0.5, 0.25]}, "two": {"losses": [1.0, 0.5001, 0.2502]},
+            "naive": {"losses": [0.9, 0.6, 0.3]}}
+    fig = plot_replica_losses(runs, reference="one", tolerance=1e-3)
+    left, right = fig.axes
+    assert [line.get_label() for line in left.get_lines()] == ["one", "two", "naive"]
+    gaps = {line.get_label(): line.get_ydata() for line in right.get_lines() if line.get_label() in runs}
+    np.testing.assert_allclose(gaps["two"], [1e-9, 1e-4, 2e-4], rtol=1e-3)  # an exact 0 sits at the floor
+    np.testing.assert_allclose(gaps["naive"], [0.1, 0.1, 0.05])
+    assert "one" not in gaps and right.get_yscale() == "log"
+    with pytest.raises(ValueError, match="reference: expected one of one, two, naive"):
+        plot_replica_losses(runs, reference="single", tolerance=1e-3)
+    with pytest.raises(ValueError, match="'short' has 2 steps"):
+        plot_replica_losses({**runs, "short": {"losses": [1.0, 0.5]}}, reference="one", tolerance=1e-3)

@@ -13,7 +13,7 @@ import pytest
 from helpers.data import class_counts, preprocess, split_validation
 from helpers.models import siamese_network, siamese_twin
 from helpers.pairs import generate_pair_indices
-from solutions import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13, nb14
+from solutions import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13, nb14, nb15
 
 
 def test_nb01_one_seed_starts_one_sequence_and_hidden_generators_escape_it():
@@ -449,3 +449,40 @@ def test_nb14_a_difference_counts_only_beyond_the_seed_spread():
     assert nb14.differs_beyond_noise([0.98, 0.99], [0.978, 0.981])[1] is False
     with pytest.raises(ValueError, match="at least two seeds"):
         nb14.differs_beyond_noise([0.98], [0.97, 0.971])
+
+
+def test_nb15_pairs_seen_counts_the_pairs_inside_each_share():
+    for batch, replicas in [(256, 2), (256, 8), (12, 3), (6, 6)]:
+        labels = np.repeat(np.arange(replicas), batch // replicas)  # which replica holds each image
+        i, j = np.triu_indices(batch, k=1)
+        brute = int(np.sum(labels[i] == labels[j]))  # pairs whose two images sit on the same replica
+        seen, total, fraction = nb15.pairs_seen(batch, replicas)
+        assert (seen, total) == (brute, len(i)) and fraction == pytest.approx(brute / len(i))
+    assert nb15.pairs_seen(256, 2)[:2] == (16_256, 32_640)  # what notebook 15 prints
+    assert nb15.pairs_seen(256, 256)[0] == 0
+    with pytest.raises(ValueError, match="split evenly"):
+        nb15.pairs_seen(256, 3)
+
+
+def test_nb15_gather_by_padding_stacks_the_shares_in_replica_order():
+    rng = np.random.default_rng(0)
+    shares = [rng.normal(size=(4, 3)).astype(np.float32) for _ in range(3)]
+    np.testing.assert_array_equal(nb15.gather_by_padding(shares), np.concatenate(shares))
+    labels = [np.array([1, 2]), np.array([3, 4])]
+    np.testing.assert_array_equal(nb15.gather_by_padding(labels), [1, 2, 3, 4])
+    with pytest.raises(ValueError, match="as many rows"):
+        nb15.gather_by_padding([np.zeros((2, 3)), np.zeros((3, 3))])
+
+
+def test_nb15_scaled_recipe_keeps_each_replica_batch_and_scales_the_rate_linearly():
+    from helpers.models import warmup_cosine
+
+    one = nb15.scaled_recipe(48_000, 256, 1, 0.003, 7)
+    assert one == {"global_batch": 256, "steps": 188 * 7, "warmup_steps": 131, "peak_learning_rate": 0.003}
+    assert warmup_cosine(one["steps"], 0.003).warmup_steps == one["warmup_steps"]  # notebook 12's schedule
+    eight = nb15.scaled_recipe(48_000, 256, 8, 0.003, 7)
+    assert eight["global_batch"] == 2048 and eight["steps"] == 24 * 7  # ceil(48,000 / 2,048) = 24 per epoch
+    assert eight["peak_learning_rate"] == pytest.approx(0.024)
+    with pytest.raises(ValueError):
+        nb15.scaled_recipe(48_000, 256, 0, 0.003, 7)
+

@@ -16,7 +16,17 @@ import pytest
 from conftest import HANG_SECONDS
 
 from helpers.pairs import epoch_batches, epoch_order, pair_dataset
-from helpers.training import REPLAY_VARIABLE, ReplayError, TrainingRun, should_train, verified, write_sums
+from helpers.training import (
+    REPLAY_VARIABLE,
+    SHIP_VARIABLE,
+    ReplayError,
+    TrainingRun,
+    ship_record,
+    shipped_record,
+    should_train,
+    verified,
+    write_sums,
+)
 
 pytestmark = pytest.mark.integration  # trains real models (bounded) and resumes in new processes
 
@@ -330,3 +340,18 @@ def test_validation_neighbours_logs_the_leave_one_out_1nn_of_the_epochs_weights(
     assert len(history["val_knn1"]) == 2
     final = leave_one_out_knn1(twin.predict(images[:128], verbose=0), labels[:128])
     assert history["val_knn1"][-1] == pytest.approx(final)
+
+
+def test_a_shipped_record_is_saved_for_committing_and_read_back_only_as_made(tmp_path, monkeypatch):
+    ship = tmp_path / "ship"
+    monkeypatch.setenv(SHIP_VARIABLE, str(ship))  # as `make refresh` sets it
+    record = {"params": {"DIST_STEPS": 32}, "runs": {"one device": {"losses": [0.7, 0.5]}}}
+    ship_record("distribute_mnist", record, tmp_path / "build")
+    assert json.loads((tmp_path / "build" / "trained" / "distribute_mnist.json").read_text()) == record
+    write_sums(ship)  # what the runner does after the notebook finished
+    assert shipped_record("distribute_mnist", {"DIST_STEPS": 32}, folder=ship) == record
+    with pytest.raises(ReplayError, match="other parameters"):
+        shipped_record("distribute_mnist", {"DIST_STEPS": 16}, folder=ship)
+    (ship / "distribute_mnist.json").write_text(json.dumps({**record, "runs": {}}))
+    with pytest.raises(ReplayError, match="does not match its SHA-256"):
+        shipped_record("distribute_mnist", {"DIST_STEPS": 32}, folder=ship)

@@ -1,0 +1,328 @@
+"""Beyond one device (notebook 15): the same training on several devices or machines with ``tf.distribute``.
+
+The training code does not change. A strategy decides where the replicas of the model live (one per GPU, per
+logical CPU device, or per machine) and splits each global batch between them; the model is built and
+compiled inside ``strategy.scope()``::
+
+    strategy = tf.distribute.MirroredStrategy()          # every GPU of this machine (or the CPU)
+    with strategy.scope():
+        twin = compile_improved(improved_twin(), steps)  # the helpers' code, unchanged
+    twin.fit(image_dataset(x, y, batch_size=GLOBAL_BATCH, seed=SEED, epochs=EPOCHS), epochs=EPOCHS)
+
+Two things break when a loss over **all pairs in a batch** meets a split batch, and the helpers handle both:
+
+- each replica sees only its share of the batch, so the pairs between two replicas' images are lost:
+  :func:`across_replicas` gathers every replica's labels and embeddings first (notebook 12's and 14's batch
+  losses use it), so the loss is the one of the global batch;
+- batch normalisation would average over the replica's images only: :func:`helpers.models.improved_twin`
+  builds synchronised batch normalisation when it is built under a strategy of several replicas.
+
+With one device both are exactly the code of notebooks 12 and 14 (nothing gathered, ordinary batch norm).
+:func:`run_workers` starts a ``MultiWorkerMirroredStrategy`` of several local processes (the way several
+machines would run it, with ``TF_CONFIG``), each bounded in time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from helpers._checks import check_int
+
+# tf.distribute reports each strategy it makes and each all-reduce it plans at Python's INFO level ("Using
+# MirroredStrategy with devices …", "Collective all_reduce tensors: …"): the course shows warnings and errors.
+tf.get_logger().setLevel("WARNING")
+
+
+def replicas() -> int:
+    """How many replicas the current strategy has: 1 outside any ``strategy.scope()``, or with one device."""
+    return int(tf.distribute.get_strategy().num_replicas_in_sync)
+
+
+def across_replicas(loss):
+    """Make a loss over a whole batch see the **global** batch when training is split across replicas.
+
+    Under a strategy of N > 1 replicas each replica holds 1/N of the batch. The returned loss gathers every
+    replica's labels and embeddings (:func:`gather`, which passes gradients back to the replica they came
+    from), computes ``loss`` on the global batch, and returns 1/N of it: Keras adds the replicas' gradients,
+    so together they are the gradient of the global batch's loss, as on one device. With one replica it is
+    ``loss`` itself. ``.local``: the naive version, the same loss on each replica's share only (averaged
+    over the replicas), which loses every pair that spans two replicas — to show what goes wrong.
+    """
+
+    @functools.wraps(loss)
+    def on_the_global_batch(y_true, y_pred, *args, **kwargs):
+        context, n = _replica_context()
+        if n == 1:
+            return loss(y_true, y_pred, *args, **kwargs)
+        return loss(gather(context, y_true), gather(context, y_pred), *args, **kwargs) / n
+
+    @functools.wraps(loss)
+    def on_each_replica(y_true, y_pred, *args, **kwargs):
+        return loss(y_true, y_pred, *args, **kwargs) / _replica_context()[1]
+
+    on_the_global_batch.local = on_each_replica
+    return on_the_global_batch
+
+
+def gather(context, values):
+    """Every replica's ``values`` (each replica's share of the batch, the same size on each) stacked along the
+    batch axis, in replica order, on every replica. Written as a sum of zero-padded shares, ``all_reduce``,
+    rather than ``all_gather``: both give exactly the same numbers and pass gradients back, but ``all_gather``
+    fails under ``MultiWorkerMirroredStrategy`` ("destinations can not be empty", TensorFlow 2.21)."""
+    n, index = context.num_replicas_in_sync, context.replica_id_in_sync_group
+    share = tf.shape(values)[0]
+    values = tf.cast(values, "float32")  # labels too: small whole numbers are exact in float32
+    padding = [[index * share, (n - 1 - index) * share]] + [[0, 0]] * (len(values.shape) - 1)
+    return context.all_reduce("SUM", tf.pad(values, padding))
+
+
+def _replica_context():
+    """The replica context this runs in and its number of replicas (1 outside a split training step)."""
+    context = tf.distribute.get_replica_context()
+    return context, (int(context.num_replicas_in_sync) if context is not None else 1)
+
+
+_MIRRORED: dict[tuple[str, ...], object] = {}
+
+
+def mirrored_strategy(devices: list[str]):
+    """``tf.distribute.MirroredStrategy(devices)``, made once per set of devices and process: a second one
+    over the same devices would reuse its collective operations' keys and fail at its first step (a
+    "Shape mismatch in the collective instance" error), e.g. when a notebook cell runs twice."""
+    key = tuple(devices)
+    if key not in _MIRRORED:
+        _MIRRORED[key] = tf.distribute.MirroredStrategy(list(devices))
+    return _MIRRORED[key]
+
+
+def logical_cpus(n: int) -> list[str]:
+    """Split this machine's CPU into ``n`` logical devices and return their names (``/cpu:0`` …), so that
+    ``MirroredStrategy`` can place one replica on each — how the course shows several devices without a GPU.
+
+    Must run before TensorFlow has started its devices (before the first operation); a second call with the
+    same ``n`` is harmless, a different ``n`` is an error. The devices share the same cores: this shows the
+    mechanism, not a speed-up.
+    """
+    n = check_int(n, "n", 1)
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    wanted = [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if current is not None and len(current) != n:
+        raise RuntimeError(f"the CPU is already split into {len(current)} logical devices; restart the kernel "
+                           f"to split it into {n}")
+    if current is None:
+        try:
+            tf.config.set_logical_device_configuration(cpu, wanted)
+        except RuntimeError as error:
+            raise RuntimeError("logical_cpus() must run before TensorFlow's first operation: restart the "
+                               "kernel and call it first") from error
+    return [f"/cpu:{i}" for i in range(n)]
+
+
+class StepLosses(keras.callbacks.Callback):
+    """Each training step's own loss, in ``.losses``, and when it ended, in ``.times``. (Keras logs the
+    running mean of the epoch's loss after each step; this undoes the mean.)"""
+
+    def on_train_begin(self, logs=None):
+        self.losses, self.times = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.mean, self.seen = 0.0, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        mean = float(logs["loss"])
+        self.losses.append(mean * (self.seen + 1) - self.mean * self.seen)
+        self.times.append(time.perf_counter())
+        self.mean, self.seen = mean, self.seen + 1
+
+
+def train_twin(strategy, images, labels, *, global_batch: int, steps: int, seed: int, width: int = 32,
+               gather: bool = True, synchronized: bool | None = None) -> dict:
+    """Train notebook 12's twin for ``steps`` steps of ``global_batch`` images under ``strategy`` and return
+    ``{"losses": [loss of each step], "seconds": …, "images_per_second": …, "replicas": N}``: the time of
+    all steps, and the throughput after the first step (which also builds the graph and, for several
+    processes, waits until every worker is up).
+
+    The same code for one device (``tf.distribute.get_strategy()``, the default), several devices
+    (``MirroredStrategy``) and several processes (``MultiWorkerMirroredStrategy``): seed, data order and
+    schedule as in notebook 12 (``width``: its width, 32; smaller for a quick test). ``gather=False`` and
+    ``synchronized=False``: the naive split (each replica's share of the loss, batch norm over each
+    replica's images), to show what it changes.
+    """
+    from helpers.losses import batch_contrastive_loss
+    from helpers.models import improved_twin, warmup_cosine
+    from helpers.pairs import image_dataset
+    from helpers.repro import set_seed
+
+    global_batch, steps = check_int(global_batch, "global_batch", 1), check_int(steps, "steps", 1)
+    n = int(strategy.num_replicas_in_sync)
+    if global_batch % n:
+        raise ValueError(f"global_batch: expected a multiple of the {n} replicas, got {global_batch}")
+    if len(images) % global_batch:
+        raise ValueError(f"global_batch: expected a divisor of the {len(images)} images (whole batches only, "
+                         f"so that every step splits evenly), got {global_batch}")
+    set_seed(seed)
+    with strategy.scope():
+        twin = improved_twin(width=width, synchronized=synchronized)
+        loss = batch_contrastive_loss if gather else batch_contrastive_loss.local
+        twin.compile(optimizer=keras.optimizers.Adam(warmup_cosine(steps, 3e-3)), loss=loss)
+    data = image_dataset(images, labels, batch_size=global_batch, seed=seed,
+                         epochs=-(-steps // (len(images) // global_batch)))
+    record = StepLosses()
+    start = time.perf_counter()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        record.losses, record.times = custom_loop(strategy, twin, data, steps)
+    else:  # one machine: every replica's share comes from the one pipeline, nothing to shard between workers
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        twin.fit(data.with_options(options), epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0,
+                 callbacks=[record])
+    steady = record.times[-1] - record.times[0]
+    return {"losses": record.losses, "seconds": record.times[-1] - start, "replicas": n,
+            "images_per_second": (steps - 1) * global_batch / steady if steps > 1 else None}
+
+
+def custom_loop(strategy, twin, data, steps: int) -> tuple[list[float], list[float]]:
+    """``fit``'s training step, written out with TensorFlow's own API: Keras 3's ``fit`` does not run under
+    ``MultiWorkerMirroredStrategy`` yet (keras-team/keras#20585), ``strategy.run`` does. Same model, loss,
+    optimizer and data; returns each step's loss and when it ended."""
+    options = tf.data.Options()  # each process takes its share of every global batch
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    batches = iter(strategy.experimental_distribute_dataset(data.with_options(options)))
+    with strategy.scope():
+        twin.optimizer.build(twin.trainable_variables)  # its variables, made once for every replica
+
+    def replica_step(images, labels):
+        with tf.GradientTape() as tape:
+            loss = twin.loss(labels, twin(images, training=True))
+        gradients = tape.gradient(loss, twin.trainable_variables)
+        twin.optimizer.apply_gradients(zip(gradients, twin.trainable_variables))  # adds the replicas' gradients
+        return tf.distribute.get_replica_context().all_reduce("SUM", loss)  # the global batch's loss
+
+    @tf.function
+    def step(batch):
+        return strategy.experimental_local_results(strategy.run(replica_step, args=batch))[0]
+
+    losses, times = [], []
+    for _ in range(steps):
+        losses.append(float(step(next(batches))))
+        times.append(time.perf_counter())
+    return losses, times
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def run_workers(workers: int = 2, *, timeout: float = 300, **train) -> list[dict]:
+    """Run :func:`train_twin` under ``MultiWorkerMirroredStrategy`` in ``workers`` local processes — what
+    ``workers`` machines would do — and return each worker's result (its losses, time and throughput).
+
+    Each process gets a ``TF_CONFIG`` naming every worker's address (127.0.0.1 and a free port here; the
+    machines' addresses on a real cluster) and its own index; nothing else changes. ``train``: the keyword
+    arguments of :func:`train_twin` (``global_batch``, ``steps``, ``seed``), with ``dataset`` and ``n_images``
+    for :func:`training_images`. Every process is stopped, and its port freed, when this returns — also after
+    ``timeout`` seconds, an error or an interrupt (then a ``TimeoutError`` or the worker's error is raised).
+    """
+    workers = check_int(workers, "workers", 1)
+    ports = _free_ports(workers)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    with tempfile.TemporaryDirectory(prefix="workers-") as folder:
+        processes, outputs = [], []
+        try:
+            for index in range(workers):
+                out = Path(folder) / f"worker{index}.json"
+                env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster,
+                                                              "task": {"type": "worker", "index": index}})}
+                log = open(Path(folder) / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
+                processes.append((subprocess.Popen(
+                    [sys.executable, "-m", "helpers.distribute", json.dumps(train), str(out)],
+                    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    cwd=Path(__file__).resolve().parent.parent), log))
+                outputs.append(out)
+            deadline = time.monotonic() + timeout
+            while not all(out.exists() for out in outputs):
+                failed = [i for i, (p, _) in enumerate(processes) if p.poll() not in (None, 0)]
+                if failed or time.monotonic() > deadline:
+                    logs = "\n".join((Path(folder) / f"worker{i}.log").read_text()[-2000:] for i in failed or [0])
+                    reason = f"worker {failed[0]} failed" if failed else f"no result within {timeout:.0f} s"
+                    raise (RuntimeError if failed else TimeoutError)(f"multi-worker run: {reason}:\n{logs}")
+                time.sleep(0.2)
+            return [json.loads(out.read_text()) for out in outputs]
+        finally:
+            for process, log in processes:
+                _stop(process)
+                log.close()
+
+
+def _stop(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """End a worker and everything it started (it leads its own process group): politely, then for sure."""
+    if process.poll() is None:
+        try:
+            process.wait(grace)  # a worker that has written its result exits by itself
+        except subprocess.TimeoutExpired:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            break
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def training_images(dataset: str, n: int):
+    """The first ``n`` images (preprocessed) and labels of ``dataset``'s training split (notebook 03's 80 %):
+    what every run of notebook 15 trains on, in the notebook and in each worker process."""
+    from helpers.data import load_dataset, preprocess, split_validation
+
+    n = check_int(n, "n", 1, 48_000)
+    (images, labels), _ = load_dataset(dataset, verbose=False)
+    (images, labels), _ = split_validation(images, labels)
+    return preprocess(images[:n]), labels[:n]
+
+
+def _worker_main(train_json: str, out: str) -> None:
+    """One worker of :func:`run_workers`: TF_CONFIG says who it is; the strategy is made before anything else."""
+    from helpers.artifacts import save_json
+
+    train = json.loads(train_json)
+    workers = len(json.loads(os.environ["TF_CONFIG"])["cluster"]["worker"])
+    threads = max(1, (os.cpu_count() or 1) // workers)  # the workers share this machine's cores
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    images, labels = training_images(train.pop("dataset"), train.pop("n_images"))
+    result = train_twin(strategy, images, labels, **train)
+    result["worker"] = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+    save_json(result, Path(out))
+
+
+__all__ = ["StepLosses", "across_replicas", "custom_loop", "gather", "logical_cpus", "mirrored_strategy", "replicas",
+           "run_workers", "train_twin", "training_images"]
+
+if __name__ == "__main__":
+    _worker_main(*sys.argv[1:])

@@ -1,0 +1,151 @@
+"""Notebook 15's distribution helpers: one device, two replicas and two worker processes train alike.
+
+Splitting the CPU into logical devices must happen before TensorFlow's first operation, which this test
+process is long past; the two-replica checks therefore run in a fresh Python process. Every process is
+bounded in time and checked to be gone afterwards.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.distribute import StepLosses, across_replicas, run_workers, train_twin, training_images
+
+ROOT = Path(__file__).resolve().parent.parent
+TOLERANCE = 1e-3  # notebook 15's: every step's loss within this of the one-device run's
+SMALL = dict(global_batch=128, steps=6, seed=42, width=8)  # a small twin on 1,024 real MNIST images
+LIMIT = 600  # seconds: far above the ~20 s these take natively, so a slow CPU never trips it, a hang still ends
+
+
+def worker_processes() -> list[str]:
+    """Command lines of the worker processes `run_workers` starts, if any are still alive."""
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in ps.splitlines() if "-m helpers.distribute" in line]
+
+
+def test_one_replica_leaves_the_loss_as_it_is():
+    from helpers.losses import batch_contrastive_loss, triplet_semihard_loss
+
+    rng = np.random.default_rng(0)
+    labels, embeddings = rng.integers(0, 4, 16), rng.normal(size=(16, 8)).astype(np.float32)
+    for loss in (batch_contrastive_loss, triplet_semihard_loss):
+        plain = loss.__wrapped__  # the function under `@across_replicas`
+        assert float(loss(labels, embeddings)) == float(plain(labels, embeddings))
+        assert float(loss.local(labels, embeddings)) == float(plain(labels, embeddings))
+    assert float(batch_contrastive_loss(labels, embeddings, margin=2.0)) == float(
+        batch_contrastive_loss.__wrapped__(labels, embeddings, margin=2.0))  # arguments pass through
+
+
+def test_across_replicas_keeps_the_name_keras_saves_the_loss_under():
+    from helpers.losses import batch_contrastive_loss
+
+    assert batch_contrastive_loss.__name__ == "batch_contrastive_loss"
+    assert across_replicas(batch_contrastive_loss.__wrapped__).__doc__ == batch_contrastive_loss.__doc__
+
+
+def test_improved_twin_synchronises_batch_norm_only_when_asked_or_under_several_replicas():
+    import keras
+
+    from helpers.models import improved_twin
+
+    def synchronised(twin):
+        return [layer.synchronized for layer in twin.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+    assert synchronised(improved_twin(width=4)) == [False] * 5  # no strategy: notebook 12's layers exactly
+    assert synchronised(improved_twin(width=4, synchronized=True)) == [True] * 5
+
+
+def test_step_losses_recovers_each_step_from_keras_running_mean():
+    record = StepLosses()
+    record.on_train_begin()
+    record.on_epoch_begin(0)
+    for step, mean in enumerate([4.0, 3.0, 3.0]):  # the steps' own losses: 4, 2, 3
+        record.on_train_batch_end(step, {"loss": mean})
+    np.testing.assert_allclose(record.losses, [4.0, 2.0, 3.0])
+    assert len(record.times) == 3 and record.times == sorted(record.times)
+
+
+def test_train_twin_refuses_a_batch_that_does_not_split_evenly():
+    import tensorflow as tf
+
+    images, labels = np.zeros((100, 28, 28, 1), np.float32), np.zeros(100)
+    with pytest.raises(ValueError, match="a divisor of the 100 images"):
+        train_twin(tf.distribute.get_strategy(), images, labels, global_batch=64, steps=2, seed=0)
+
+
+def test_training_images_are_the_first_of_the_training_split(mnist):
+    from helpers.data import preprocess, split_validation
+
+    images, labels = training_images("mnist", 64)
+    (x, y), _ = split_validation(*mnist[0])
+    np.testing.assert_array_equal(images, preprocess(x[:64]))
+    np.testing.assert_array_equal(labels, y[:64])
+
+
+TWO_REPLICAS = """
+import json, sys
+import helpers
+from helpers.distribute import gather, logical_cpus, mirrored_strategy, train_twin, training_images
+devices = logical_cpus(2)
+import numpy as np, tensorflow as tf
+strategy = mirrored_strategy(devices)
+assert mirrored_strategy(list(devices)) is strategy  # made once: a second one would break its collectives
+
+# gather: every replica's share, stacked in replica order, on every replica
+shares = tf.constant(np.arange(12, dtype=np.float32).reshape(6, 2))
+def stacked(values):
+    return gather(tf.distribute.get_replica_context(), values)
+data = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(shares).batch(6))
+out = strategy.run(stacked, args=(next(iter(data)),))
+gathered = [v.numpy().tolist() for v in strategy.experimental_local_results(out)]
+
+images, labels = training_images("mnist", 1024)
+small = json.loads(sys.argv[1])
+runs = {"one": train_twin(tf.distribute.get_strategy(), images, labels, **small),
+        "two": train_twin(strategy, images, labels, **small),
+        "naive": train_twin(strategy, images, labels, gather=False, synchronized=False, **small)}
+print(json.dumps({"gathered": gathered, "losses": {k: r["losses"] for k, r in runs.items()}}))
+"""
+
+
+@pytest.mark.integration
+def test_two_replicas_train_like_one_device_and_the_naive_split_does_not():
+    result = subprocess.run([sys.executable, "-c", TWO_REPLICAS, json.dumps(SMALL)], capture_output=True,
+                            text=True, timeout=LIMIT, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = np.arange(12).reshape(6, 2).tolist()
+    assert out["gathered"] == [expected, expected]  # both replicas hold the whole batch, in order
+    one, two, naive = (np.array(out["losses"][k]) for k in ("one", "two", "naive"))
+    assert len(one) == SMALL["steps"] and one[-1] < one[0]  # it trains
+    assert np.abs(two - one).max() <= TOLERANCE
+    assert abs(two[0] - one[0]) <= 1e-5  # step 1: the same weights and the same global batch's loss
+    assert abs(naive[0] - one[0]) > TOLERANCE  # the mean of two half-batch losses is another number
+
+
+@pytest.mark.integration
+def test_two_worker_processes_agree_with_one_device_and_leave_nothing_running(tmp_path):
+    import tensorflow as tf
+
+    assert not worker_processes()
+    workers = run_workers(2, timeout=LIMIT, dataset="mnist", n_images=1024, **SMALL)
+    assert not worker_processes()
+    assert [w["worker"] for w in workers] == [0, 1] and all(w["replicas"] == 2 for w in workers)
+    assert workers[0]["losses"] == workers[1]["losses"]  # both compute the loss of the global batch
+    images, labels = training_images("mnist", 1024)
+    one = train_twin(tf.distribute.get_strategy(), images, labels, **SMALL)["losses"]
+    assert np.abs(np.array(workers[0]["losses"]) - one).max() <= TOLERANCE
+
+
+@pytest.mark.integration
+def test_run_workers_stops_its_processes_when_time_is_up_or_a_worker_fails():
+    with pytest.raises(TimeoutError, match="no result within 1 s"):
+        run_workers(2, timeout=1, dataset="mnist", n_images=1024, **SMALL)
+    assert not worker_processes()
+    with pytest.raises(RuntimeError, match="(?s)worker . failed.*global_batch: expected a divisor"):
+        run_workers(2, timeout=LIMIT, dataset="mnist", n_images=1000, **SMALL)
+    assert not worker_processes()
