@@ -54,11 +54,15 @@ def across_replicas(loss):
     """Make a loss over a whole batch see the **global** batch when training is split across replicas.
 
     Under a strategy of N > 1 replicas each replica holds 1/N of the batch. The returned loss gathers every
-    replica's labels and embeddings (:func:`gather`, which passes gradients back to the replica they came
-    from), computes ``loss`` on the global batch, and returns 1/N of it: Keras adds the replicas' gradients,
-    so together they are the gradient of the global batch's loss, as on one device. With one replica it is
-    ``loss`` itself. ``.local``: the naive version, the same loss on each replica's share only (averaged
-    over the replicas), which loses every pair that spans two replicas — to show what goes wrong.
+    replica's labels and embeddings (:func:`gather`), so each replica computes the loss L of the whole global
+    batch — the same number on every replica — and returns L/N. Why 1/N: in the backward pass, ``gather``'s
+    all-reduce adds the N replicas' gradients of L/N with respect to the gathered embeddings, so each replica
+    receives exactly ∂L/∂(its own embeddings), the pairs that span two replicas included; the optimizer's
+    all-reduce then adds the replicas' weight gradients into ∂L/∂weights, one device's gradient. (Keras
+    divides a per-sample loss by N itself, but leaves a loss that returns one number as it is; it multiplies
+    the logged loss by N, so the logs show L.) With one replica it is ``loss`` itself. ``.local``: the naive
+    version, each replica's loss on its own share only (averaged over the replicas), which loses every pair
+    that spans two replicas — to show what goes wrong.
     """
 
     @functools.wraps(loss)
@@ -77,10 +81,11 @@ def across_replicas(loss):
 
 
 def gather(context, values):
-    """Every replica's ``values`` (each replica's share of the batch, the same size on each) stacked along the
-    batch axis, in replica order, on every replica. Written as a sum of zero-padded shares, ``all_reduce``,
-    rather than ``all_gather``: both give exactly the same numbers and pass gradients back, but ``all_gather``
-    fails under ``MultiWorkerMirroredStrategy`` ("destinations can not be empty", TensorFlow 2.21)."""
+    """Every replica's ``values`` (each replica's share of the batch, the same size on each: a batch must split
+    evenly) stacked along the batch axis, in replica order, on every replica. Written as a sum of zero-padded
+    shares, ``all_reduce``, rather than ``all_gather``: both give exactly the same numbers and pass gradients
+    back (the gradient of an all-reduce sum is an all-reduce sum), but ``all_gather`` failed here under
+    ``MultiWorkerMirroredStrategy`` ("destinations can not be empty", TensorFlow 2.21)."""
     n, index = context.num_replicas_in_sync, context.replica_id_in_sync_group
     share = tf.shape(values)[0]
     values = tf.cast(values, "float32")  # labels too: small whole numbers are exact in float32
@@ -149,11 +154,14 @@ class StepLosses(keras.callbacks.Callback):
 
 
 def train_twin(strategy, images, labels, *, global_batch: int, steps: int, seed: int, width: int = 32,
-               gather: bool = True, synchronized: bool | None = None) -> dict:
+               gather: bool = True, synchronized: bool | None = None, held_out=None) -> dict:
     """Train notebook 12's twin for ``steps`` steps of ``global_batch`` images under ``strategy`` and return
     ``{"losses": [loss of each step], "seconds": …, "images_per_second": …, "replicas": N}``: the time of
     all steps, and the throughput after the first step (which also builds the graph and, for several
-    processes, waits until every worker is up).
+    processes, waits until every worker is up). ``held_out=(images, labels)``: also ``"held_out_loss"``,
+    the trained twin's :func:`helpers.losses.batch_contrastive_loss` on those images as one batch, computed
+    the same way for every run (no replicas) — so that runs can be compared on one quantity even where
+    they log different ones.
 
     The same code for one device (``tf.distribute.get_strategy()``, the default), several devices
     (``MirroredStrategy``) and several processes (``MultiWorkerMirroredStrategy``): seed, data order and
@@ -190,17 +198,21 @@ def train_twin(strategy, images, labels, *, global_batch: int, steps: int, seed:
         twin.fit(data.with_options(options), epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0,
                  callbacks=[record])
     steady = record.times[-1] - record.times[0]
-    return {"losses": record.losses, "seconds": record.times[-1] - start, "replicas": n,
-            "images_per_second": (steps - 1) * global_batch / steady if steps > 1 else None}
+    result = {"losses": record.losses, "seconds": record.times[-1] - start, "replicas": n,
+              "images_per_second": (steps - 1) * global_batch / steady if steps > 1 else None}
+    if held_out is not None:
+        held_images, held_labels = held_out
+        result["held_out_loss"] = float(batch_contrastive_loss(held_labels, twin(held_images, training=False)))
+    return result
 
 
 def custom_loop(strategy, twin, data, steps: int) -> tuple[list[float], list[float]]:
     """``fit``'s training step, written out with TensorFlow's own API: Keras 3's ``fit`` does not run under
     ``MultiWorkerMirroredStrategy`` yet (keras-team/keras#20585), ``strategy.run`` does. Same model, loss,
     optimizer and data; returns each step's loss and when it ended."""
-    options = tf.data.Options()  # each process takes its share of every global batch
+    options = tf.data.Options()  # DATA: every process reads the same pipeline and keeps its share of each batch
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    batches = iter(strategy.experimental_distribute_dataset(data.with_options(options)))
+    batches = iter(strategy.experimental_distribute_dataset(data.with_options(options)))  # per-replica shares
     with strategy.scope():
         twin.optimizer.build(twin.trainable_variables)  # its variables, made once for every replica
 
@@ -209,10 +221,11 @@ def custom_loop(strategy, twin, data, steps: int) -> tuple[list[float], list[flo
             loss = twin.loss(labels, twin(images, training=True))
         gradients = tape.gradient(loss, twin.trainable_variables)
         twin.optimizer.apply_gradients(zip(gradients, twin.trainable_variables))  # adds the replicas' gradients
-        return tf.distribute.get_replica_context().all_reduce("SUM", loss)  # the global batch's loss
+        # each replica's loss is 1/N of the global batch's (across_replicas): their SUM is the global loss
+        return tf.distribute.get_replica_context().all_reduce("SUM", loss)
 
     @tf.function
-    def step(batch):
+    def step(batch):  # run the step on every replica of this process; all hold the same loss: take the first
         return strategy.experimental_local_results(strategy.run(replica_step, args=batch))[0]
 
     losses, times = [], []
@@ -233,6 +246,18 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
+def tf_config(addresses: list[str], index: int) -> str:
+    """The ``TF_CONFIG`` of worker ``index`` in a cluster of workers at ``addresses`` (``"host:port"``, the
+    same list, in the same order, on every machine): what ``MultiWorkerMirroredStrategy`` reads to find the
+    others. Worker 0 is the chief, the one that would save checkpoints and logs.
+
+    >>> tf_config(["10.0.0.1:2222", "10.0.0.2:2222"], 1)
+    '{"cluster": {"worker": ["10.0.0.1:2222", "10.0.0.2:2222"]}, "task": {"type": "worker", "index": 1}}'
+    """
+    index = check_int(index, "index", 0, len(addresses) - 1)
+    return json.dumps({"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}})
+
+
 def run_workers(workers: int = 2, *, timeout: float = 300, **train) -> list[dict]:
     """Run :func:`train_twin` under ``MultiWorkerMirroredStrategy`` in ``workers`` local processes — what
     ``workers`` machines would do — and return each worker's result (its losses, time and throughput).
@@ -240,19 +265,19 @@ def run_workers(workers: int = 2, *, timeout: float = 300, **train) -> list[dict
     Each process gets a ``TF_CONFIG`` naming every worker's address (127.0.0.1 and a free port here; the
     machines' addresses on a real cluster) and its own index; nothing else changes. ``train``: the keyword
     arguments of :func:`train_twin` (``global_batch``, ``steps``, ``seed``), with ``dataset`` and ``n_images``
-    for :func:`training_images`. Every process is stopped, and its port freed, when this returns — also after
-    ``timeout`` seconds, an error or an interrupt (then a ``TimeoutError`` or the worker's error is raised).
+    for :func:`training_images` (``n_held_out`` for :func:`held_out_images`). Every process is stopped, and
+    its port freed, when this returns — also after ``timeout`` seconds, an error or an interrupt (then a
+    ``TimeoutError`` or the worker's error is raised).
     """
     workers = check_int(workers, "workers", 1)
     ports = _free_ports(workers)
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    addresses = [f"127.0.0.1:{port}" for port in ports]
     with tempfile.TemporaryDirectory(prefix="workers-") as folder:
         processes, outputs = [], []
         try:
             for index in range(workers):
                 out = Path(folder) / f"worker{index}.json"
-                env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster,
-                                                              "task": {"type": "worker", "index": index}})}
+                env = {**os.environ, "TF_CONFIG": tf_config(addresses, index)}
                 log = open(Path(folder) / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
                 processes.append((subprocess.Popen(
                     [sys.executable, "-m", "helpers.distribute", json.dumps(train), str(out)],
@@ -305,6 +330,17 @@ def training_images(dataset: str, n: int):
     return preprocess(images[:n]), labels[:n]
 
 
+def held_out_images(dataset: str, n: int):
+    """The first ``n`` images (preprocessed) and labels of ``dataset``'s validation split: notebook 15's
+    common yardstick for the trained twins (:func:`train_twin`'s ``held_out``)."""
+    from helpers.data import load_dataset, preprocess, split_validation
+
+    n = check_int(n, "n", 2, 12_000)
+    (images, labels), _ = load_dataset(dataset, verbose=False)
+    _, (images, labels) = split_validation(images, labels)
+    return preprocess(images[:n]), labels[:n]
+
+
 def _worker_main(train_json: str, out: str) -> None:
     """One worker of :func:`run_workers`: TF_CONFIG says who it is; the strategy is made before anything else."""
     from helpers.artifacts import save_json
@@ -315,14 +351,16 @@ def _worker_main(train_json: str, out: str) -> None:
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    images, labels = training_images(train.pop("dataset"), train.pop("n_images"))
-    result = train_twin(strategy, images, labels, **train)
+    dataset = train.pop("dataset")
+    images, labels = training_images(dataset, train.pop("n_images"))
+    held_out = held_out_images(dataset, train.pop("n_held_out")) if "n_held_out" in train else None
+    result = train_twin(strategy, images, labels, held_out=held_out, **train)
     result["worker"] = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
     save_json(result, Path(out))
 
 
-__all__ = ["StepLosses", "across_replicas", "custom_loop", "gather", "logical_cpus", "mirrored_strategy", "replicas",
-           "run_workers", "train_twin", "training_images"]
+__all__ = ["StepLosses", "across_replicas", "custom_loop", "gather", "held_out_images", "logical_cpus",
+           "mirrored_strategy", "replicas", "run_workers", "tf_config", "train_twin", "training_images"]
 
 if __name__ == "__main__":
     _worker_main(*sys.argv[1:])

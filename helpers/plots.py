@@ -171,13 +171,13 @@ def plot_replica_losses(runs: dict, reference: str, tolerance: float) -> Figure:
         if losses.shape != base.shape:
             raise ValueError(f"runs: {name!r} has {len(losses)} steps, {reference!r} {len(base)}")
         steps = np.arange(1, len(losses) + 1)
-        left.plot(steps, losses, styles[i % len(styles)], label=name)
+        style = dict(ls=styles[i % len(styles)], color=f"C{i}", label=name)  # one colour per run in both panels
+        left.plot(steps, losses, **style)
         if name != reference:  # a gap of exactly 0 has no place on a log scale: drawn at the axis' floor
-            right.plot(steps, np.maximum(np.abs(losses - base), 1e-9), styles[i % len(styles)], label=name)
-    right.axhline(tolerance, color="gray", lw=1, ls=":")
-    right.text(1, tolerance * 1.3, f"tolerance {tolerance:g}", color="gray")
+            right.plot(steps, np.maximum(np.abs(losses - base), 1e-9), marker=".", **style)
+    right.axhline(tolerance, color="gray", lw=1, ls=":", label=f"tolerance {tolerance:g}")
     right.set_yscale("log")
-    left.set(title="Loss of each training step", xlabel="step", ylabel="loss (global batch)")
+    left.set(title="Loss of each training step, as logged", xlabel="step", ylabel="loss")
     right.set(title=f"|loss − {reference}'s| at the same step", xlabel="step", ylabel="absolute difference")
     return _finish(fig, grid_and_legend=(left, right))
 

@@ -37,15 +37,21 @@ def gather_by_padding(shares: list[np.ndarray]) -> np.ndarray:
 def scaled_recipe(images: int, per_replica_batch: int, replicas: int, peak_learning_rate: float,
                   epochs: int) -> dict:
     """Exercise 3 (design). Notebook 12's recipe moved from one device to ``replicas`` GPUs that each keep
-    the batch of ``per_replica_batch`` images it had alone: the global batch grows ``replicas`` times, so an
-    epoch has ``replicas`` times fewer steps. The usual starting point (Goyal et al., 2017, *linear scaling*)
-    multiplies the peak learning rate by ``replicas`` and keeps a warm-up — the schedule here already warms up
-    over its first 10 % of steps, now counted in the fewer, larger steps. Only a run tells whether it trains
-    as well; with few steps left (a short schedule on many GPUs) it often does not."""
+    the batch of ``per_replica_batch`` images it had alone. The global batch grows ``replicas`` times, so an
+    epoch has ``replicas`` times fewer steps, and the schedule's warm-up (its first 10 % of steps) is
+    counted in those fewer, larger steps. For the peak learning rate of Adam, a starting point is to scale
+    it with √N (for SGD, Goyal et al. (2017) scale it with N, with a warm-up). Each is a starting point, not
+    an answer: a larger batch also changes this course's loss itself (more pairs and negatives per batch),
+    and synchronised batch norm now averages over N·256 images.
+
+    What to measure before trusting it: the first steps' loss (no divergence), then validation 1-NN and
+    few-shot accuracy against notebook 12's one-device run, with a second seed of each to know how much
+    runs differ by chance.
+    """
     if min(images, per_replica_batch, replicas, epochs) < 1 or peak_learning_rate <= 0:
         raise ValueError("expected positive numbers")
     global_batch = per_replica_batch * replicas
     steps_per_epoch = -(-images // global_batch)
     return {"global_batch": global_batch, "steps": steps_per_epoch * epochs,
             "warmup_steps": max(1, steps_per_epoch * epochs // 10),
-            "peak_learning_rate": peak_learning_rate * replicas}
+            "peak_learning_rate": peak_learning_rate * replicas ** 0.5}

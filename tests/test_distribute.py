@@ -13,7 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.distribute import StepLosses, across_replicas, run_workers, train_twin, training_images
+from helpers.distribute import (
+    StepLosses,
+    across_replicas,
+    held_out_images,
+    run_workers,
+    tf_config,
+    train_twin,
+    training_images,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 1e-3  # notebook 15's: every step's loss within this of the one-device run's
@@ -89,7 +97,8 @@ def test_training_images_are_the_first_of_the_training_split(mnist):
 TWO_REPLICAS = """
 import json, sys
 import helpers
-from helpers.distribute import gather, logical_cpus, mirrored_strategy, train_twin, training_images
+from helpers.distribute import (gather, held_out_images, logical_cpus, mirrored_strategy, train_twin,
+                                training_images)
 devices = logical_cpus(2)
 import numpy as np, tensorflow as tf
 strategy = mirrored_strategy(devices)
@@ -104,11 +113,12 @@ out = strategy.run(stacked, args=(next(iter(data)),))
 gathered = [v.numpy().tolist() for v in strategy.experimental_local_results(out)]
 
 images, labels = training_images("mnist", 1024)
-small = json.loads(sys.argv[1])
+small = {**json.loads(sys.argv[1]), "held_out": held_out_images("mnist", 256)}
 runs = {"one": train_twin(tf.distribute.get_strategy(), images, labels, **small),
         "two": train_twin(strategy, images, labels, **small),
         "naive": train_twin(strategy, images, labels, gather=False, synchronized=False, **small)}
-print(json.dumps({"gathered": gathered, "losses": {k: r["losses"] for k, r in runs.items()}}))
+print(json.dumps({"gathered": gathered, "losses": {k: r["losses"] for k, r in runs.items()},
+                  "held_out": {k: r["held_out_loss"] for k, r in runs.items()}}))
 """
 
 
@@ -125,6 +135,8 @@ def test_two_replicas_train_like_one_device_and_the_naive_split_does_not():
     assert np.abs(two - one).max() <= TOLERANCE
     assert abs(two[0] - one[0]) <= 1e-5  # step 1: the same weights and the same global batch's loss
     assert abs(naive[0] - one[0]) > TOLERANCE  # the mean of two half-batch losses is another number
+    held = out["held_out"]  # the trained twins, measured alike (at this size the naive split's gap is tiny too)
+    assert abs(held["two"] - held["one"]) <= TOLERANCE
 
 
 @pytest.mark.integration
@@ -132,13 +144,14 @@ def test_two_worker_processes_agree_with_one_device_and_leave_nothing_running(tm
     import tensorflow as tf
 
     assert not worker_processes()
-    workers = run_workers(2, timeout=LIMIT, dataset="mnist", n_images=1024, **SMALL)
+    workers = run_workers(2, timeout=LIMIT, dataset="mnist", n_images=1024, n_held_out=256, **SMALL)
     assert not worker_processes()
     assert [w["worker"] for w in workers] == [0, 1] and all(w["replicas"] == 2 for w in workers)
     assert workers[0]["losses"] == workers[1]["losses"]  # both compute the loss of the global batch
     images, labels = training_images("mnist", 1024)
-    one = train_twin(tf.distribute.get_strategy(), images, labels, **SMALL)["losses"]
-    assert np.abs(np.array(workers[0]["losses"]) - one).max() <= TOLERANCE
+    one = train_twin(tf.distribute.get_strategy(), images, labels, held_out=held_out_images("mnist", 256), **SMALL)
+    assert np.abs(np.array(workers[0]["losses"]) - one["losses"]).max() <= TOLERANCE
+    assert abs(workers[0]["held_out_loss"] - one["held_out_loss"]) <= TOLERANCE
 
 
 @pytest.mark.integration
@@ -149,3 +162,20 @@ def test_run_workers_stops_its_processes_when_time_is_up_or_a_worker_fails():
     with pytest.raises(RuntimeError, match="(?s)worker . failed.*global_batch: expected a divisor"):
         run_workers(2, timeout=LIMIT, dataset="mnist", n_images=1000, **SMALL)
     assert not worker_processes()
+
+
+def test_tf_config_names_every_worker_and_this_ones_index():
+    config = json.loads(tf_config(["10.0.0.1:2222", "10.0.0.2:2222"], 1))
+    assert config == {"cluster": {"worker": ["10.0.0.1:2222", "10.0.0.2:2222"]}, "task": {"type": "worker", "index": 1}}
+    with pytest.raises(ValueError, match="index"):
+        tf_config(["10.0.0.1:2222"], 1)
+
+
+def test_held_out_images_are_the_first_of_the_validation_split(mnist):
+    from helpers.data import preprocess, split_validation
+
+    images, labels = held_out_images("mnist", 32)
+    _, (x, y) = split_validation(*mnist[0])
+    np.testing.assert_array_equal(images, preprocess(x[:32]))
+    np.testing.assert_array_equal(labels, y[:32])
+

@@ -308,6 +308,7 @@ def test_plot_replica_losses_draws_each_run_and_its_gap_to_the_reference():
     np.testing.assert_allclose(gaps["two"], [1e-9, 1e-4, 2e-4], rtol=1e-3)  # an exact 0 sits at the floor
     np.testing.assert_allclose(gaps["naive"], [0.1, 0.1, 0.05])
     assert "one" not in gaps and right.get_yscale() == "log"
+    assert "tolerance 0.001" in [line.get_label() for line in right.get_lines()]
     with pytest.raises(ValueError, match="reference: expected one of one, two, naive"):
         plot_replica_losses(runs, reference="single", tolerance=1e-3)
     with pytest.raises(ValueError, match="'short' has 2 steps"):

@@ -474,7 +474,7 @@ def test_nb15_gather_by_padding_stacks_the_shares_in_replica_order():
         nb15.gather_by_padding([np.zeros((2, 3)), np.zeros((3, 3))])
 
 
-def test_nb15_scaled_recipe_keeps_each_replica_batch_and_scales_the_rate_linearly():
+def test_nb15_scaled_recipe_keeps_each_replica_batch_and_scales_adams_rate_with_the_square_root():
     from helpers.models import warmup_cosine
 
     one = nb15.scaled_recipe(48_000, 256, 1, 0.003, 7)
@@ -482,7 +482,7 @@ def test_nb15_scaled_recipe_keeps_each_replica_batch_and_scales_the_rate_linearl
     assert warmup_cosine(one["steps"], 0.003).warmup_steps == one["warmup_steps"]  # notebook 12's schedule
     eight = nb15.scaled_recipe(48_000, 256, 8, 0.003, 7)
     assert eight["global_batch"] == 2048 and eight["steps"] == 24 * 7  # ceil(48,000 / 2,048) = 24 per epoch
-    assert eight["peak_learning_rate"] == pytest.approx(0.024)
+    assert eight["warmup_steps"] == 16 and eight["peak_learning_rate"] == pytest.approx(0.003 * 8**0.5)
     with pytest.raises(ValueError):
         nb15.scaled_recipe(48_000, 256, 0, 0.003, 7)
 
