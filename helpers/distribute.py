@@ -118,10 +118,12 @@ def logical_cpus(n: int) -> list[str]:
 
     Must run before TensorFlow has started its devices (before the first operation); a second call with the
     same ``n`` is harmless, a different ``n`` is an error. The devices share the same cores: this shows the
-    mechanism, not a speed-up.
+    mechanism, not a speed-up. Any GPU is hidden from this process, so that every run of notebook 15 uses
+    the same (CPU) kernels.
     """
     n = check_int(n, "n", 1)
     cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_visible_devices([], "GPU")
     wanted = [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
     current = tf.config.get_logical_device_configuration(cpu)
     if current is not None and len(current) != n:
@@ -277,7 +279,8 @@ def run_workers(workers: int = 2, *, timeout: float = 300, **train) -> list[dict
         try:
             for index in range(workers):
                 out = Path(folder) / f"worker{index}.json"
-                env = {**os.environ, "TF_CONFIG": tf_config(addresses, index)}
+                env = {**os.environ, "TF_CONFIG": tf_config(addresses, index),
+                       "CUDA_VISIBLE_DEVICES": ""}  # CPU only, like notebook 15's other runs (and no GPU fights)
                 log = open(Path(folder) / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
                 processes.append((subprocess.Popen(
                     [sys.executable, "-m", "helpers.distribute", json.dumps(train), str(out)],

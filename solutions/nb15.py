@@ -37,9 +37,10 @@ def gather_by_padding(shares: list[np.ndarray]) -> np.ndarray:
 def scaled_recipe(images: int, per_replica_batch: int, replicas: int, peak_learning_rate: float,
                   epochs: int) -> dict:
     """Exercise 3 (design). Notebook 12's recipe moved from one device to ``replicas`` GPUs that each keep
-    the batch of ``per_replica_batch`` images it had alone. The global batch grows ``replicas`` times, so an
-    epoch has ``replicas`` times fewer steps, and the schedule's warm-up (its first 10 % of steps) is
-    counted in those fewer, larger steps. For the peak learning rate of Adam, a starting point is to scale
+    the batch of ``per_replica_batch`` images it had alone, each epoch's last, smaller batch dropped. The
+    global batch grows ``replicas`` times, so an epoch has ``replicas`` times fewer steps (48,000 images in
+    batches of 2,048: 23 steps, 161 in 7 epochs), and the schedule's warm-up, ``max(1, steps // 10)``, is
+    counted in those fewer, larger steps (16). For the peak learning rate of Adam, a starting point is to scale
     it with √N (for SGD, Goyal et al. (2017) scale it with N, with a warm-up). Each is a starting point, not
     an answer: a larger batch also changes this course's loss itself (more pairs and negatives per batch),
     and synchronised batch norm now averages over N·256 images.
@@ -51,7 +52,9 @@ def scaled_recipe(images: int, per_replica_batch: int, replicas: int, peak_learn
     if min(images, per_replica_batch, replicas, epochs) < 1 or peak_learning_rate <= 0:
         raise ValueError("expected positive numbers")
     global_batch = per_replica_batch * replicas
-    steps_per_epoch = -(-images // global_batch)
+    steps_per_epoch = images // global_batch  # the last, smaller batch dropped: every batch splits evenly
+    if steps_per_epoch < 1:
+        raise ValueError(f"expected at least one whole global batch of {global_batch} images, got {images}")
     return {"global_batch": global_batch, "steps": steps_per_epoch * epochs,
             "warmup_steps": max(1, steps_per_epoch * epochs // 10),
             "peak_learning_rate": peak_learning_rate * replicas ** 0.5}

@@ -478,11 +478,13 @@ def test_nb15_scaled_recipe_keeps_each_replica_batch_and_scales_adams_rate_with_
     from helpers.models import warmup_cosine
 
     one = nb15.scaled_recipe(48_000, 256, 1, 0.003, 7)
-    assert one == {"global_batch": 256, "steps": 188 * 7, "warmup_steps": 131, "peak_learning_rate": 0.003}
-    assert warmup_cosine(one["steps"], 0.003).warmup_steps == one["warmup_steps"]  # notebook 12's schedule
+    assert one == {"global_batch": 256, "steps": 187 * 7, "warmup_steps": 130, "peak_learning_rate": 0.003}
     eight = nb15.scaled_recipe(48_000, 256, 8, 0.003, 7)
-    assert eight["global_batch"] == 2048 and eight["steps"] == 24 * 7  # ceil(48,000 / 2,048) = 24 per epoch
-    assert eight["warmup_steps"] == 16 and eight["peak_learning_rate"] == pytest.approx(0.003 * 8**0.5)
+    assert eight["global_batch"] == 2048 and eight["steps"] == 23 * 7  # 48,000 // 2,048 = 23 whole batches
+    assert warmup_cosine(eight["steps"], 0.024).warmup_steps == eight["warmup_steps"] == 16  # notebook 12's rule
+    assert eight["peak_learning_rate"] == pytest.approx(0.003 * 8**0.5)
+    with pytest.raises(ValueError, match="at least one whole global batch"):
+        nb15.scaled_recipe(1_000, 256, 8, 0.003, 7)
     with pytest.raises(ValueError):
         nb15.scaled_recipe(48_000, 256, 0, 0.003, 7)
 
