@@ -322,26 +322,26 @@ def _stop(process: subprocess.Popen, grace: float = 5.0) -> None:
             continue
 
 
+def _first_images(dataset: str, n: int, part: int):
+    """The first ``n`` images (preprocessed) and labels of ``dataset``'s training (``part`` 0) or validation
+    (1) split, notebook 03's 80/20 split of the training images."""
+    from helpers.data import load_dataset, preprocess, split_validation
+
+    (images, labels), _ = load_dataset(dataset, verbose=False)
+    images, labels = split_validation(images, labels)[part]
+    return preprocess(images[:n]), labels[:n]
+
+
 def training_images(dataset: str, n: int):
     """The first ``n`` images (preprocessed) and labels of ``dataset``'s training split (notebook 03's 80 %):
     what every run of notebook 15 trains on, in the notebook and in each worker process."""
-    from helpers.data import load_dataset, preprocess, split_validation
-
-    n = check_int(n, "n", 1, 48_000)
-    (images, labels), _ = load_dataset(dataset, verbose=False)
-    (images, labels), _ = split_validation(images, labels)
-    return preprocess(images[:n]), labels[:n]
+    return _first_images(dataset, check_int(n, "n", 1, 48_000), 0)
 
 
 def held_out_images(dataset: str, n: int):
     """The first ``n`` images (preprocessed) and labels of ``dataset``'s validation split: notebook 15's
     common yardstick for the trained twins (:func:`train_twin`'s ``held_out``)."""
-    from helpers.data import load_dataset, preprocess, split_validation
-
-    n = check_int(n, "n", 2, 12_000)
-    (images, labels), _ = load_dataset(dataset, verbose=False)
-    _, (images, labels) = split_validation(images, labels)
-    return preprocess(images[:n]), labels[:n]
+    return _first_images(dataset, check_int(n, "n", 2, 12_000), 1)
 
 
 def _worker_main(train_json: str, out: str) -> None:

@@ -709,6 +709,5 @@ def plot_course_map(outline: list[tuple[str, str, str | None]], *, title: str = 
 
 __all__ = ["display_pairs", "display_mistakes", "plot_history", "plot_loss_gap", "plot_loss_vs_distance",
            "plot_replica_losses", "plot_margin_effect", "plot_margin_sweep", "plot_digits", "plot_roc",
-           "plot_distance_histograms",
-           "plot_embedding_2d", "plot_few_shot", "plot_views", "plot_siamese_diagram", "plot_class_balance",
-           "plot_parameters_per_layer", "plot_course_map"]
+           "plot_distance_histograms", "plot_embedding_2d", "plot_few_shot", "plot_views", "plot_siamese_diagram",
+           "plot_class_balance", "plot_parameters_per_layer", "plot_course_map"]

@@ -256,10 +256,7 @@ class TrainingRun:
         self.seconds = round(self.seconds, 1)  # as recorded, so that a replay prints the same number
         record = {"name": self.name, "dataset": self.dataset, "params": self.params, "history": self.history,
                   "training_seconds": self.seconds}
-        folders = [self.build_dir / "trained"]
-        if os.environ.get(SHIP_VARIABLE):
-            folders.append(Path(os.environ[SHIP_VARIABLE]))
-        for folder in folders:
+        for folder in _record_folders(self.build_dir):
             with atomic_path(folder / f"{self.stem}.weights.h5") as tmp:
                 keras_name = tmp.with_name(tmp.name[: -len(".h5")] + ".weights.h5")  # Keras insists on the suffix
                 try:
@@ -295,14 +292,19 @@ class TrainingRun:
         return self.history
 
 
+def _record_folders(build_dir: str | os.PathLike) -> list[Path]:
+    """Where a finished run saves its record: ``build/trained/``, and the shipping folder during `make refresh`."""
+    folders = [Path(build_dir) / "trained"]
+    if os.environ.get(SHIP_VARIABLE):
+        folders.append(Path(os.environ[SHIP_VARIABLE]))
+    return folders
+
+
 def ship_record(stem: str, record: dict, build_dir: str | os.PathLike) -> None:
     """Save a run's measured numbers (a run that leaves no weights to replay, as notebook 15's) where
     :meth:`TrainingRun.fit` saves its record: ``build/trained/``, and the shipping folder during
     `make refresh`. ``record`` holds the run's ``params``; :func:`shipped_record` reads it back."""
-    folders = [Path(build_dir) / "trained"]
-    if os.environ.get(SHIP_VARIABLE):
-        folders.append(Path(os.environ[SHIP_VARIABLE]))
-    for folder in folders:
+    for folder in _record_folders(build_dir):
         save_json(record, folder / f"{stem}.json")
 
 
