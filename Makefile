@@ -41,9 +41,8 @@ export MNIST_DIR := $(SHARED_MNIST)
 endif
 endif
 
-# No cell time limit (tests/conftest.py lifts nbval's): under test the training notebooks replay the weights
-# that `make refresh` committed (COURSE_REPLAY=1), so no cell trains, and a slow CPU trips no fixed limit.
-NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# No cell time limit (conftest.py lifts nbval's): under test the training notebooks replay the weights that
+# `make refresh` committed (COURSE_REPLAY=1), so no cell trains, and a slow CPU trips no fixed limit.
 
 .DEFAULT_GOAL := help
 .PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep ablation lab html clean distclean
@@ -77,9 +76,9 @@ run: setup  ## execute all notebooks headless (papermill) into build/executed/, 
 refresh: setup  ## re-execute the committed notebooks in place, training for real; commit notebooks/trained/ too
 	$(BIN)/python scripts/run_notebooks.py --from-make --in-place
 
+# Two pytest runs side by side (scripts/run_tests.py): the notebooks under nbval, in order, and everything else.
 test: setup  ## unit tests, doctests, and every notebook re-executed (shipped weights) and compared by nbval
-	COURSE_REPLAY=1 $(BIN)/python -m pytest tests --doctest-modules helpers solutions notebooks $(NBVAL_OPTS) \
-	    --junitxml="$$COURSE_BUILD/test-report.xml"
+	COURSE_REPLAY=1 $(BIN)/python scripts/run_tests.py --report "$$COURSE_BUILD/test-report.xml"
 
 test-fast: setup  ## unit tests and doctests only: no training, no processes, no notebooks (under a minute)
 	$(BIN)/python -m pytest tests --doctest-modules helpers solutions -m "not integration and not e2e"

@@ -20,13 +20,6 @@ from helpers.data import load_mnist  # noqa: E402
 HANG_SECONDS = 600
 
 
-def pytest_configure(config):
-    """Lift nbval's fixed per-cell limit (2,000 s by default): under test the training notebooks replay the
-    shipped weights (COURSE_REPLAY=1), so no cell trains, and a slow CPU must not trip a wall-clock limit."""
-    if hasattr(config.option, "nbval_cell_timeout"):
-        config.option.nbval_cell_timeout = None
-
-
 @pytest.fixture(scope="session")
 def mnist():
     """Full MNIST: ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays."""

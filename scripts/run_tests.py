@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""`make test`: the notebooks under nbval and the rest of the suite, as two pytest runs side by side.
+
+    COURSE_REPLAY=1 python scripts/run_tests.py --report build/test-report.xml
+
+The notebooks must run one after the other in one pytest process (each reads what earlier ones built), and
+their replay keeps both cores busy most of the time. The other tests (unit tests, doctests, and the
+integration tests that start runners, servers and short trainings) never read what the notebooks build, and
+alone they keep about 1.2 of 2 cores busy (measured: 344 s of wall time, 404 s of CPU time). Started
+together, each fills the other's idle time.
+
+Every line either run prints reaches the terminal as it comes, prefixed with the run's name. The exit status
+is 0 only when both runs pass: a failure, an error, an interruption or a run that collected no test (pytest's
+5) in either is a failure. Both JUnit reports are merged into ``--report`` (what ``make bench`` and
+``benchmarks/bench_notebooks.py --report`` read). Each run is its own process group: Ctrl-C or a termination
+reaches this script, which stops both runs the way Ctrl-C stops pytest (so nbval shuts its kernel down) and
+then removes whatever they left. No run has a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The two runs: name → pytest's arguments (paths relative to the project root). The notebooks' run prints
+#: one line per cell (-v), so that a long replay shows progress; the other one line per test file.
+RUNS = {
+    "notebooks": ["notebooks", "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+                  "-v", "-p", "no:cacheprovider"],
+    "tests": ["tests", "--doctest-modules", "helpers", "solutions"],
+}
+
+#: pytest's exit statuses, for the summary line.
+PYTEST_STATUS = {0: "passed", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",
+                 5: "no tests collected"}
+
+
+def pytest_command(name: str, report: Path, extra: list[str]) -> list[str]:
+    """The command line of run ``name`` (a key of :data:`RUNS`), writing its JUnit XML to ``report``."""
+    return [sys.executable, "-m", "pytest", *RUNS[name], f"--junitxml={report}", *extra]
+
+
+def merge_reports(parts: list[Path], out: Path) -> int:
+    """Write the test suites of the JUnit XML files ``parts`` (those that exist) into one file ``out``, atomically;
+    return how many test cases it holds."""
+    merged = ET.Element("testsuites")
+    for part in parts:
+        if not part.is_file():
+            continue
+        root = ET.parse(part).getroot()
+        merged.extend(root.iter("testsuite") if root.tag == "testsuites" else [root])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            ET.ElementTree(merged).write(f, encoding="utf-8", xml_declaration=True)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return sum(1 for _ in merged.iter("testcase"))
+
+
+def combined_status(statuses: dict[str, int]) -> int:
+    """0 when every run passed; otherwise the first run's non-zero status (5, no tests, counts as a failure).
+
+    >>> combined_status({"notebooks": 0, "tests": 0}), combined_status({"notebooks": 0, "tests": 5})
+    (0, 5)
+    >>> combined_status({"notebooks": 1, "tests": 2})
+    1
+    """
+    return next((status for status in statuses.values() if status != 0), 0)
+
+
+def _relay(name: str, stream, width: int, lock: threading.Lock) -> None:
+    for line in iter(stream.readline, ""):
+        with lock:
+            sys.stdout.write(f"{name:<{width}} | {line}")
+            sys.stdout.flush()
+    stream.close()
+
+
+def _stop(processes: dict[str, subprocess.Popen]) -> None:
+    """Stop the runs still going as Ctrl-C stops pytest (it tears down: nbval stops its kernel, fixtures end
+    their servers); after a minute of teardown, kill whatever is left of each run's process group."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 60  # bounds only the teardown of a run that is being stopped
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # its kernels and subprocesses, had teardown missed one
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", type=Path, required=True, help="the merged JUnit XML report to write")
+    parser.add_argument("--only", choices=sorted(RUNS), help="one of the two runs only")
+    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments, for both runs (after --)")
+    args = parser.parse_args(argv)
+
+    names = [args.only] if args.only else list(RUNS)
+    width = max(map(len, names))
+    lock = threading.Lock()
+    processes: dict[str, subprocess.Popen] = {}
+    relays: list[threading.Thread] = []
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    start = time.monotonic()
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    with tempfile.TemporaryDirectory(prefix="course-tests-") as tmp:
+        parts = {name: Path(tmp) / f"{name}.xml" for name in names}
+        try:
+            for name in names:
+                processes[name] = subprocess.Popen(pytest_command(name, parts[name], args.pytest_args), cwd=ROOT,
+                                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                   text=True, bufsize=1, start_new_session=True)
+                relay = threading.Thread(target=_relay, args=(name, processes[name].stdout, width, lock), daemon=True)
+                relay.start()
+                relays.append(relay)
+            statuses = {name: process.wait() for name, process in processes.items()}
+        except KeyboardInterrupt:
+            _stop(processes)
+            print("make test: interrupted; both runs stopped", file=sys.stderr)
+            return 130
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            for relay in relays:
+                relay.join()
+        cases = merge_reports(list(parts.values()), args.report)
+    elapsed = time.monotonic() - start
+    for name, status in statuses.items():
+        print(f"{name:<{width}} | {PYTEST_STATUS.get(status, f'exit status {status}')}")
+    status = combined_status(statuses)
+    print(f"make test: {'passed' if status == 0 else 'FAILED'} in {elapsed:.0f} s "
+          f"({cases} test results in {args.report})")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
