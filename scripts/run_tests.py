@@ -34,11 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The two runs: name → pytest's arguments (paths relative to the project root). The notebooks' run prints
 #: one line per cell (-v), so that a long replay shows progress; the other one line per test file.
+#: The notebooks' run is the longer one, so the other runs at a lower priority (NICENESS): it takes the
+#: core that the notebooks leave idle instead of slowing them down.
 RUNS = {
     "notebooks": ["notebooks", "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
                   "-v", "-p", "no:cacheprovider"],
     "tests": ["tests", "--doctest-modules", "helpers", "solutions"],
 }
+NICENESS = {"notebooks": 0, "tests": 10}
 
 #: pytest's exit statuses, for the summary line.
 PYTEST_STATUS = {0: "passed", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",
@@ -135,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                 processes[name] = subprocess.Popen(pytest_command(name, parts[name], args.pytest_args), cwd=ROOT,
                                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                                    text=True, bufsize=1, start_new_session=True)
+                if NICENESS.get(name):  # before it starts its threads and processes, which inherit it
+                    os.setpriority(os.PRIO_PROCESS, processes[name].pid, NICENESS[name])
                 relay = threading.Thread(target=_relay, args=(name, processes[name].stdout, width, lock), daemon=True)
                 relay.start()
                 relays.append(relay)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HANG_SECONDS
+from testkit import HANG_SECONDS
 
 from helpers.artifacts import save_json
 

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CHROMEDRIVER, CHROMIUM, HANG_SECONDS, headless_chromium
+from testkit import CHROMEDRIVER, CHROMIUM, HANG_SECONDS, headless_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_imports.ipynb"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HANG_SECONDS
+from testkit import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium
+from testkit import CHROMEDRIVER, CHROMIUM, headless_chromium
 
 pytestmark = pytest.mark.integration  # renders notebooks with nbconvert
 

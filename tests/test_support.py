@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import HANG_SECONDS
+from testkit import HANG_SECONDS
 
 from helpers._quiet import filter_noise, noise_pattern
 from helpers.artifacts import atomic_path, load_json, save_json

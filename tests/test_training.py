@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HANG_SECONDS
+from testkit import HANG_SECONDS
 
 from helpers.pairs import epoch_batches, epoch_order, pair_dataset
 from helpers.training import (

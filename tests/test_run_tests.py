@@ -1,0 +1,102 @@
+"""scripts/run_tests.py, behind `make test`: two pytest runs side by side, one verdict, one report."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import run_tests
+from testkit import HANG_SECONDS
+
+SCRIPTS = Path(run_tests.__file__).resolve().parent
+
+
+def _junit(path: Path, *names: str) -> Path:
+    cases = "".join(f'<testcase classname="t" name="{name}" time="1.5"/>' for name in names)
+    path.write_text(f'<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="{len(names)}">{cases}'
+                    "</testsuite></testsuites>")
+    return path
+
+
+def test_merged_report_holds_every_case_of_both_runs_and_skips_a_missing_one(tmp_path):
+    parts = [_junit(tmp_path / "a.xml", "x", "y"), tmp_path / "never-written.xml", _junit(tmp_path / "b.xml", "z")]
+    out = tmp_path / "build" / "test-report.xml"
+    assert run_tests.merge_reports(parts, out) == 3
+    root = ET.parse(out).getroot()
+    assert root.tag == "testsuites" and len(root.findall("testsuite")) == 2
+    assert [case.get("name") for case in root.iter("testcase")] == ["x", "y", "z"]
+    assert [p.name for p in out.parent.iterdir()] == ["test-report.xml"]  # no temporary file left
+
+
+def _suite(folder: Path, body: str) -> str:
+    folder.mkdir()
+    if body:
+        (folder / "test_it.py").write_text(textwrap.dedent(body))
+    return str(folder)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("second, status", [("def test_ok():\n    pass\n", 0),
+                                            ("def test_broken():\n    assert 1 == 2\n", 1),
+                                            ("", 5)])  # a run that collects nothing fails too
+def test_make_test_passes_only_when_both_runs_pass(second, status, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(run_tests, "RUNS", {"notebooks": [_suite(tmp_path / "a", "def test_a():\n    pass\n")],
+                                            "tests": [_suite(tmp_path / "b", second)]})
+    report = tmp_path / "report.xml"
+    assert run_tests.main(["--report", str(report)]) == status
+    out = capsys.readouterr().out
+    assert "notebooks | " in out and "tests     | " in out  # every line says which run printed it
+    assert ("make test: passed" in out) == (status == 0)
+    assert sum(1 for _ in ET.parse(report).getroot().iter("testcase")) == (2 if second else 1)
+
+
+RUNNER = textwrap.dedent("""
+    import sys
+    import run_tests
+    hang = sys.argv[1]
+    run_tests.RUNS = {"notebooks": [hang], "tests": [hang]}
+    sys.exit(run_tests.main(["--report", sys.argv[2]]))
+""")
+
+HANG = textwrap.dedent("""
+    import os, subprocess, sys, time
+    def test_hangs(tmp_path_factory):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open(os.environ["PIDS"], "a") as f:
+            f.write(f"{os.getpid()} {child.pid}\\n")
+        time.sleep(600)
+""")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split(") ")[1].startswith("Z"))  # a zombie is gone
+
+
+@pytest.mark.integration
+def test_a_terminated_make_test_stops_both_runs_and_everything_they_started(tmp_path):
+    hang, pids = _suite(tmp_path / "hang", HANG), tmp_path / "pids"
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, hang, str(tmp_path / "report.xml")], cwd=SCRIPTS,
+                              env={**os.environ, "PIDS": str(pids)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    deadline = time.monotonic() + HANG_SECONDS
+    while not (pids.exists() and len(pids.read_text().splitlines()) == 2):
+        assert runner.poll() is None and time.monotonic() < deadline, runner.communicate()
+        time.sleep(0.2)
+    runner.send_signal(signal.SIGTERM)
+    out, err = runner.communicate(timeout=HANG_SECONDS)
+    assert runner.returncode == 130, (out, err)
+    assert "interrupted; both runs stopped" in err
+    started = [int(pid) for line in pids.read_text().splitlines() for pid in line.split()]
+    assert len(started) == 4 and not any(_alive(pid) for pid in started)  # both pytests and their children
