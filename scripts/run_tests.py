@@ -85,6 +85,23 @@ def combined_status(statuses: dict[str, int]) -> int:
     return next((status for status in statuses.values() if status != 0), 0)
 
 
+def lower_priority(pid: int, niceness: int) -> None:
+    """Give process ``pid`` (just started, so its threads and children inherit it) and its session a lower
+    CPU priority. Linux's autogroup shares the CPU equally between sessions whatever a process's own nice
+    value, and every Jupyter kernel runs in a session of its own: so the session's autogroup is lowered too,
+    where there is one. Best effort: a system that refuses leaves the priority as it was."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    except (AttributeError, OSError):
+        pass
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if autogroup.exists():
+        try:
+            autogroup.write_text(str(niceness))
+        except OSError:
+            pass
+
+
 def _relay(name: str, stream, width: int, lock: threading.Lock) -> None:
     for line in iter(stream.readline, ""):
         with lock:
@@ -138,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                 processes[name] = subprocess.Popen(pytest_command(name, parts[name], args.pytest_args), cwd=ROOT,
                                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                                    text=True, bufsize=1, start_new_session=True)
-                if NICENESS.get(name):  # before it starts its threads and processes, which inherit it
-                    os.setpriority(os.PRIO_PROCESS, processes[name].pid, NICENESS[name])
+                if NICENESS.get(name):
+                    lower_priority(processes[name].pid, NICENESS[name])
                 relay = threading.Thread(target=_relay, args=(name, processes[name].stdout, width, lock), daemon=True)
                 relay.start()
                 relays.append(relay)
