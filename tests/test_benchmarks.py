@@ -46,6 +46,9 @@ def test_junit_report_times_are_summed_per_notebook(tmp_path):
     </testsuite></testsuites>""")
     assert bench_notebooks.test_report_seconds(report) == {"08_training.ipynb": 3.5, "09_results.ipynb": 4.0,
                                                            "other tests": 0.75}
+    assert bench_notebooks.test_report_wall(report) is None  # a plain pytest report has no wall time of both runs
+    report.write_text('<testsuites name="make test" time="5.250"><testsuite name="notebooks"/></testsuites>')
+    assert bench_notebooks.test_report_wall(report) == 5.25
 
 
 def test_the_ledger_refuses_replayed_runs_and_renders_every_class():
@@ -56,6 +59,10 @@ def test_the_ledger_refuses_replayed_runs_and_renders_every_class():
     table = bench_notebooks.ledger_table(ledger)
     assert "| 08_training.ipynb | 400 s | 10 s | 1,800 s | — |" in table
     assert "2-core AVX-512: 10 min" in table and "2-core AVX2 (emulated): emulated" in table
+    assert "| **total** | **7 min** | **2 min** | **30 min** | — |" in table
+    bench_notebooks.record(ledger, "avx512", "native", None, {"08_training.ipynb": 90, "other tests": 150}, None,
+                           test_wall=180)
+    assert "| **3 min** (two runs side by side; the rows add up to 4 min) |" in bench_notebooks.ledger_table(ledger)
     with pytest.raises(SystemExit, match="TRAIN=0"):
         bench_notebooks.record(ledger, "avx2", "x", [dict(rows[0], parameters={"TRAIN": False})], None, None)
 

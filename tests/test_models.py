@@ -41,16 +41,18 @@ def train_briefly(mnist, seed, epochs=2, n=1500):
 
 @pytest.mark.integration
 def test_short_training_on_real_mnist_lowers_the_held_out_loss(mnist):
+    """What the article's model learns from 3,000 images generalises to 2,000 others. One epoch at three times
+    notebook 08's learning rate: the same learning in a third of the steps of three epochs at 0.001."""
     (x, y), _ = mnist
     rng = set_seed(0)
     held_out, held_out_y = generate_pairs(preprocess(x[-2000:]), y[-2000:], rng)
-    model = compile_siamese(siamese_network())
+    model = compile_siamese(siamese_network(), learning_rate=3e-3)
     before_loss, before_acc = model.evaluate([held_out[:, 0], held_out[:, 1]], held_out_y, verbose=0)
     pairs, labels = generate_pairs(preprocess(x[:3000]), y[:3000], rng)
-    model.fit([pairs[:, 0], pairs[:, 1]], labels, batch_size=64, epochs=3, verbose=0)
+    model.fit([pairs[:, 0], pairs[:, 1]], labels, batch_size=64, epochs=1, verbose=0)
     after_loss, after_acc = model.evaluate([held_out[:, 0], held_out[:, 1]], held_out_y, verbose=0)
-    assert after_loss < 0.75 * before_loss  # measured here: 0.195 → 0.106
-    assert after_acc > before_acc + 0.1
+    assert after_loss < 0.75 * before_loss  # measured here: 0.195 → 0.118
+    assert after_acc > before_acc + 0.1  # 0.500 → 0.637
 
 
 @pytest.mark.integration

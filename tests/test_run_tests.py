@@ -26,11 +26,13 @@ def _junit(path: Path, *names: str) -> Path:
 
 
 def test_merged_report_holds_every_case_of_both_runs_and_skips_a_missing_one(tmp_path):
-    parts = [_junit(tmp_path / "a.xml", "x", "y"), tmp_path / "never-written.xml", _junit(tmp_path / "b.xml", "z")]
+    parts = {"notebooks": _junit(tmp_path / "a.xml", "x", "y"), "lost": tmp_path / "never-written.xml",
+             "tests": _junit(tmp_path / "b.xml", "z")}
     out = tmp_path / "build" / "test-report.xml"
-    assert run_tests.merge_reports(parts, out) == 3
+    assert run_tests.merge_reports(parts, out, seconds=12.5) == 3
     root = ET.parse(out).getroot()
-    assert root.tag == "testsuites" and len(root.findall("testsuite")) == 2
+    assert root.tag == "testsuites" and root.get("time") == "12.500"  # both runs' wall time, side by side
+    assert [suite.get("name") for suite in root.findall("testsuite")] == ["notebooks", "tests"]
     assert [case.get("name") for case in root.iter("testcase")] == ["x", "y", "z"]
     assert [p.name for p in out.parent.iterdir()] == ["test-report.xml"]  # no temporary file left
 
@@ -100,3 +102,4 @@ def test_a_terminated_make_test_stops_both_runs_and_everything_they_started(tmp_
     assert "interrupted; both runs stopped" in err
     started = [int(pid) for line in pids.read_text().splitlines() for pid in line.split()]
     assert len(started) == 4 and not any(_alive(pid) for pid in started)  # both pytests and their children
+
