@@ -98,9 +98,10 @@ def _relay(name: str, stream, width: int, lock: threading.Lock) -> None:
     stream.close()
 
 
-def _stop(processes: dict[str, subprocess.Popen]) -> None:
+def _stop(processes: dict[str, subprocess.Popen]) -> dict[str, int]:
     """Stop the runs still going as Ctrl-C stops pytest (it tears down: nbval stops its kernel, fixtures end
-    their servers); after a minute of teardown, kill whatever is left of each run's process group."""
+    their servers); after a minute of teardown, kill whatever is left of each run's process group. Returns
+    each run's exit status (pytest's 2 when it stopped by itself, negative when it had to be killed)."""
     for process in processes.values():
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -110,11 +111,19 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
             process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # its kernels and subprocesses, had teardown missed one
-        except ProcessLookupError:
-            pass
+        _kill_group(process)
         process.wait()
+    return {name: process.returncode for name, process in processes.items()}
+
+
+def _kill_group(process: subprocess.Popen) -> bool:
+    """Kill what is left of the process group of ``process`` (its run's kernels and subprocesses, had
+    teardown missed one); True if anything was."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     def terminate(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    # Ctrl-C (as KeyboardInterrupt, even where this script was started with SIGINT ignored, as a shell's
+    # background jobs are) and termination both stop the two runs; a handler, unlike an ignored signal, is
+    # not inherited, so each pytest starts with Ctrl-C working and stops cleanly when forwarded one.
+    previous = {sig: signal.signal(sig, handler) for sig, handler in ((signal.SIGTERM, terminate),
+                                                                       (signal.SIGINT, signal.default_int_handler))}
     with tempfile.TemporaryDirectory(prefix="course-tests-") as tmp:
         parts = {name: Path(tmp) / f"{name}.xml" for name in names}
         try:
@@ -147,14 +160,23 @@ def main(argv: list[str] | None = None) -> int:
                 relay.start()
                 relays.append(relay)
             statuses = {name: process.wait() for name, process in processes.items()}
+            for name, process in processes.items():
+                if _kill_group(process):
+                    with lock:
+                        print(f"{name:<{width}} | note: processes its tests left running were stopped", flush=True)
         except KeyboardInterrupt:
-            _stop(processes)
+            stopped = _stop(processes)
+            for relay in relays:
+                relay.join(timeout=10)
+            for name, status in stopped.items():
+                print(f"{name:<{width}} | {PYTEST_STATUS.get(status) or f'killed (exit status {status})'}")
             print("make test: interrupted; both runs stopped", file=sys.stderr)
             return 130
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             for relay in relays:
-                relay.join()
+                relay.join(timeout=10)  # a process started in another session may still hold the output open
         elapsed = time.monotonic() - start
         cases = merge_reports(parts, args.report, elapsed)
     for name, status in statuses.items():

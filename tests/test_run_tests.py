@@ -60,7 +60,8 @@ def test_make_test_passes_only_when_both_runs_pass(second, status, tmp_path, mon
 
 
 RUNNER = textwrap.dedent("""
-    import sys
+    import signal, sys
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell's background job starts: Ctrl-C ignored
     import run_tests
     hang = sys.argv[1]
     run_tests.RUNS = {"notebooks": [hang], "tests": [hang]}
@@ -100,6 +101,7 @@ def test_a_terminated_make_test_stops_both_runs_and_everything_they_started(tmp_
     out, err = runner.communicate(timeout=HANG_SECONDS)
     assert runner.returncode == 130, (out, err)
     assert "interrupted; both runs stopped" in err
+    assert "notebooks | interrupted" in out and "tests     | interrupted" in out  # each pytest stopped itself
     started = [int(pid) for line in pids.read_text().splitlines() for pid in line.split()]
     assert len(started) == 4 and not any(_alive(pid) for pid in started)  # both pytests and their children
 
