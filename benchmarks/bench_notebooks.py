@@ -90,8 +90,7 @@ def record(ledger: dict, cpu_class: str, how: str, run_rows: list[dict] | None, 
         entry["make_run"] = {r["notebook"]: round(r["seconds"]) for r in run_rows}
     if test_seconds is not None:
         entry["test"] = {k: round(v) for k, v in sorted(test_seconds.items())}
-    if test_seconds is not None:
-        entry.pop("test_wall", None)
+        entry.pop("test_wall", None)  # another run's wall time would not match these rows
     if test_wall is not None:
         entry["test_wall"] = round(test_wall)
     if ci_seconds is not None:

@@ -48,6 +48,17 @@ PYTEST_STATUS = {0: "passed", 1: "tests failed", 2: "interrupted", 3: "internal 
                  5: "no tests collected"}
 
 
+def describe(status: int) -> str:
+    """A run's exit status in words.
+
+    >>> describe(0), describe(5), describe(-9)
+    ('passed', 'no tests collected', 'killed (signal 9)')
+    """
+    if status < 0:
+        return f"killed (signal {-status})"
+    return PYTEST_STATUS.get(status, f"exit status {status}")
+
+
 def pytest_command(name: str, report: Path, extra: list[str]) -> list[str]:
     """The command line of run ``name`` (a key of :data:`RUNS`), writing its JUnit XML to ``report``."""
     return [sys.executable, "-m", "pytest", *RUNS[name], f"--junitxml={report}", *extra]
@@ -67,6 +78,8 @@ def merge_reports(parts: dict[str, Path], out: Path, seconds: float | None = Non
         for suite in root.iter("testsuite") if root.tag == "testsuites" else [root]:
             suite.set("name", name)
             merged.append(suite)
+    # helpers.artifacts.atomic_path does this for the notebooks' artifacts, but importing helpers loads
+    # TensorFlow (seconds, and its memory for the whole test run) into a script that only waits on two pytests.
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
@@ -129,12 +142,10 @@ def _kill_group(process: subprocess.Popen) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", type=Path, required=True, help="the merged JUnit XML report to write")
-    parser.add_argument("--only", choices=sorted(RUNS), help="one of the two runs only")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments, for both runs (after --)")
     args = parser.parse_args(argv)
 
-    names = [args.only] if args.only else list(RUNS)
-    width = max(map(len, names))
+    width = max(map(len, RUNS))
     lock = threading.Lock()
     processes: dict[str, subprocess.Popen] = {}
     relays: list[threading.Thread] = []
@@ -150,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, handler) for sig, handler in ((signal.SIGTERM, terminate),
                                                                        (signal.SIGINT, signal.default_int_handler))}
     with tempfile.TemporaryDirectory(prefix="course-tests-") as tmp:
-        parts = {name: Path(tmp) / f"{name}.xml" for name in names}
+        parts = {name: Path(tmp) / f"{name}.xml" for name in RUNS}
         try:
-            for name in names:
+            for name in RUNS:
                 processes[name] = subprocess.Popen(pytest_command(name, parts[name], args.pytest_args), cwd=ROOT,
                                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                                    text=True, bufsize=1, start_new_session=True)
@@ -160,27 +171,25 @@ def main(argv: list[str] | None = None) -> int:
                 relay.start()
                 relays.append(relay)
             statuses = {name: process.wait() for name, process in processes.items()}
+            interrupted = False
             for name, process in processes.items():
                 if _kill_group(process):
                     with lock:
                         print(f"{name:<{width}} | note: processes its tests left running were stopped", flush=True)
         except KeyboardInterrupt:
-            stopped = _stop(processes)
-            for relay in relays:
-                relay.join(timeout=10)
-            for name, status in stopped.items():
-                print(f"{name:<{width}} | {PYTEST_STATUS.get(status) or f'killed (exit status {status})'}")
-            print("make test: interrupted; both runs stopped", file=sys.stderr)
-            return 130
+            statuses, interrupted = _stop(processes), True
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             for relay in relays:
                 relay.join(timeout=10)  # a process started in another session may still hold the output open
+        for name, status in statuses.items():
+            print(f"{name:<{width}} | {describe(status)}")
+        if interrupted:
+            print("make test: interrupted; both runs stopped", file=sys.stderr)
+            return 130
         elapsed = time.monotonic() - start
         cases = merge_reports(parts, args.report, elapsed)
-    for name, status in statuses.items():
-        print(f"{name:<{width}} | {PYTEST_STATUS.get(status, f'exit status {status}')}")
     status = combined_status(statuses)
     print(f"make test: {'passed' if status == 0 else 'FAILED'} in {elapsed:.0f} s "
           f"({cases} test results in {args.report})")

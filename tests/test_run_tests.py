@@ -37,6 +37,15 @@ def test_merged_report_holds_every_case_of_both_runs_and_skips_a_missing_one(tmp
     assert [p.name for p in out.parent.iterdir()] == ["test-report.xml"]  # no temporary file left
 
 
+def test_one_verdict_from_two_runs_and_each_status_in_words():
+    # (the script's doctests say the same; `make test` collects doctests from helpers and solutions only)
+    assert run_tests.combined_status({"notebooks": 0, "tests": 0}) == 0
+    assert run_tests.combined_status({"notebooks": 0, "tests": 5}) == 5  # no tests collected is a failure
+    assert run_tests.combined_status({"notebooks": 1, "tests": 2}) == 1
+    assert [run_tests.describe(s) for s in (0, 2, 5, 7, -9)] == [
+        "passed", "interrupted", "no tests collected", "exit status 7", "killed (signal 9)"]
+
+
 def _suite(folder: Path, body: str) -> str:
     folder.mkdir()
     if body:
