@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
 from helpers.parameters import SEED_LIMIT  # seeds NumPy, TensorFlow and Keras accept: stated once, there
@@ -80,6 +83,38 @@ def check_number(value: object, name: str, *, minimum: float | None = None, posi
     return number
 
 
+def checked_by(check):
+    """Decorator: call ``check`` with the function's arguments, by name and defaults filled in, before the
+    function itself; ``check`` raises on a wrong argument and may return a dict of arguments to pass on in
+    their checked form (``{"seed": 3}`` for ``np.int64(3)``, an array for a list).
+
+    So the body of a helper that a notebook shows (:func:`helpers.notebook.show_source`, which leaves this
+    decorator out) is its idea, and its checks sit at the boundary.
+
+    >>> @checked_by(lambda n: {"n": check_int(n, "n", minimum=1)})
+    ... def twice(n):
+    ...     return 2 * n
+    >>> twice(np.int64(3)), twice.__name__
+    (6, 'twice')
+    >>> twice(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n: expected a whole number >= 1, got 0
+    """
+
+    def decorate(function):
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            bound.arguments.update(check(**bound.arguments) or {})
+            return function(*bound.args, **bound.kwargs)
+
+        return checked
+
+    return decorate
 
 
 def as_rng(rng: object, name: str = "rng") -> np.random.Generator:

@@ -24,7 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers._checks import as_array, check_labels, check_not_empty, check_number, check_same_length, drop_channel
+from helpers._checks import (
+    as_array,
+    check_labels,
+    check_not_empty,
+    check_number,
+    check_same_length,
+    checked_by,
+    drop_channel,
+)
 
 ENV_VAR = "MNIST_DIR"
 
@@ -270,6 +278,30 @@ def load_mnist(
     return load_dataset("mnist", data_dir, verbose=verbose)
 
 
+def _check_raw_pixels(array: object) -> dict:
+    """What :func:`preprocess` accepts: raw pixel values 0..255 of shape (N, H, W) or (N, H, W, 1)."""
+    images = as_array(array, "array")
+    if images.dtype.kind == "b" or images.dtype.kind == "c":
+        raise TypeError(f"array: expected raw pixel values (uint8 0..255), got dtype {images.dtype}")
+    flat = drop_channel(images)
+    if flat.ndim != 3:
+        raise ValueError(f"array: expected images of shape (N, H, W) or (N, H, W, 1), got shape {flat.shape}")
+    if flat.size:
+        if flat.dtype.kind == "f":
+            if not np.isfinite(flat).all():
+                raise ValueError("array: contains NaN or infinite pixel values")
+            if not np.array_equal(flat, np.round(flat)) or 0 < flat.max() <= 1:
+                raise ValueError(
+                    "array: float pixels with fractions, or none above 1, look already scaled; preprocess "
+                    "expects raw pixel values 0..255 and must not be applied twice"
+                )
+        low, high = flat.min(), flat.max()
+        if low < 0 or high > 255:
+            raise ValueError(f"array: pixel values must lie in 0..255, got range [{low}, {high}]")
+    return {"array": images}
+
+
+@checked_by(_check_raw_pixels)
 def preprocess(array: object) -> np.ndarray:
     """Scale raw pixels to float32 in [0, 1] and add the channel axis, as the article does.
 
@@ -283,27 +315,26 @@ def preprocess(array: object) -> np.ndarray:
     >>> preprocess(np.full((2, 28, 28), 255, dtype=np.uint8)).max(), preprocess(np.zeros((2, 28, 28), np.uint8)).shape
     (np.float32(1.0), (2, 28, 28, 1))
     """
-    images = as_array(array, "array")
-    if images.dtype.kind == "b" or images.dtype.kind == "c":
-        raise TypeError(f"array: expected raw pixel values (uint8 0..255), got dtype {images.dtype}")
-    images = drop_channel(images)
-    if images.ndim != 3:
-        raise ValueError(f"array: expected images of shape (N, H, W) or (N, H, W, 1), got shape {images.shape}")
-    if images.size:
-        if images.dtype.kind == "f":
-            if not np.isfinite(images).all():
-                raise ValueError("array: contains NaN or infinite pixel values")
-            if not np.array_equal(images, np.round(images)) or 0 < images.max() <= 1:
-                raise ValueError(
-                    "array: float pixels with fractions, or none above 1, look already scaled; preprocess "
-                    "expects raw pixel values 0..255 and must not be applied twice"
-                )
-        low, high = images.min(), images.max()
-        if low < 0 or high > 255:
-            raise ValueError(f"array: pixel values must lie in 0..255, got range [{low}, {high}]")
+    images = drop_channel(array)  # (N, H, W, 1) → (N, H, W): the channel axis comes back below
     return (images.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
 
 
+def _check_split(x: object, y: object, fraction: float) -> dict:
+    x_arr, y_arr = as_array(x, "x"), as_array(y, "y")
+    check_same_length(x_arr, y_arr, "x", "y")
+    check_not_empty(x_arr, "x")
+    fraction = check_number(fraction, "fraction", minimum=0.0)
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction: expected a number strictly between 0 and 1, got {fraction!r}")
+    n_val = int(round(len(x_arr) * fraction))
+    if n_val == 0 or n_val == len(x_arr):
+        raise ValueError(
+            f"fraction={fraction} of {len(x_arr)} samples leaves an empty training or validation set"
+        )
+    return {"x": x_arr, "y": y_arr, "fraction": fraction}
+
+
+@checked_by(_check_split)
 def split_validation(
     x: object, y: object, fraction: float = 0.2
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -317,18 +348,8 @@ def split_validation(
     >>> len(xt), len(xv), yv.tolist()
     (8, 2, [0, 1])
     """
-    x_arr, y_arr = as_array(x, "x"), as_array(y, "y")
-    check_same_length(x_arr, y_arr, "x", "y")
-    check_not_empty(x_arr, "x")
-    fraction = check_number(fraction, "fraction", minimum=0.0)
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction: expected a number strictly between 0 and 1, got {fraction!r}")
-    n_val = int(round(len(x_arr) * fraction))
-    if n_val == 0 or n_val == len(x_arr):
-        raise ValueError(
-            f"fraction={fraction} of {len(x_arr)} samples leaves an empty training or validation set"
-        )
-    return (x_arr[n_val:], y_arr[n_val:]), (x_arr[:n_val], y_arr[:n_val])
+    n_val = int(round(len(x) * fraction))
+    return (x[n_val:], y[n_val:]), (x[:n_val], y[:n_val])
 
 
 def class_counts(labels: object) -> dict[int, int]:

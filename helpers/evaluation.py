@@ -28,6 +28,11 @@ def _distances_and_labels(distances: object, pair_labels: object) -> tuple[np.nd
     return d, y.astype(np.int64)
 
 
+def _check_pairs(distances: object, pair_labels: object) -> dict:
+    d, y = _distances_and_labels(distances, pair_labels)
+    return {"distances": d, "pair_labels": y}
+
+
 def pair_accuracy(distances: object, pair_labels: object, threshold: float = 0.5) -> float:
     """Fraction of pairs judged right when "similar" means ``distance < threshold``.
 
@@ -50,6 +55,7 @@ def roc(distances: object, pair_labels: object) -> tuple[np.ndarray, np.ndarray,
     return fpr, tpr, float(roc_auc_score(y, -d))
 
 
+@check.checked_by(_check_pairs)
 def best_threshold(distances: object, pair_labels: object) -> float:
     """The distance threshold with the highest accuracy on these pairs — pass *validation* pairs, never test.
 
@@ -59,22 +65,21 @@ def best_threshold(distances: object, pair_labels: object) -> float:
     >>> best_threshold([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])
     0.5
     """
-    d, y = _distances_and_labels(distances, pair_labels)
-    order = np.argsort(d, kind="stable")
-    d_sorted, y_sorted = d[order], y[order]
+    order = np.argsort(distances, kind="stable")
+    d, y = distances[order], pair_labels[order]  # sorted by distance
     # Predicting "similar" for the first k sorted pairs: correct = similar among them + different after.
-    similar_before = np.concatenate([[0], np.cumsum(y_sorted)])
-    different_after = (len(y) - y.sum()) - np.concatenate([[0], np.cumsum(1 - y_sorted)])
+    similar_before = np.concatenate([[0], np.cumsum(y)])
+    different_after = (len(y) - y.sum()) - np.concatenate([[0], np.cumsum(1 - y)])
     correct = similar_before + different_after
     # A cut between two equal distances is impossible: "d < threshold" cannot separate them.
-    tied = np.concatenate([[False], d_sorted[1:] == d_sorted[:-1], [False]])
+    tied = np.concatenate([[False], d[1:] == d[:-1], [False]])
     correct = np.where(tied, -1, correct)
     k = int(np.argmax(correct))
     if k == 0:  # "similar" for no pair: any threshold at or below the smallest distance (never negative)
-        return float(max(d_sorted[0] - 1e-6, 0.0))
+        return float(max(d[0] - 1e-6, 0.0))
     if k == len(d):
-        return float(d_sorted[-1] + 1e-6)
-    return float((d_sorted[k - 1] + d_sorted[k]) / 2)
+        return float(d[-1] + 1e-6)
+    return float((d[k - 1] + d[k]) / 2)
 
 
 def _labelled_vectors(train_x: object, train_y: object, test_x: object, test_y: object, kind: str):
@@ -149,6 +154,14 @@ def embed(twin, images: object, batch_size: int = 1024) -> np.ndarray:
     return np.asarray(twin.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
+def _check_embedding_pairs(embeddings: object, indices: object) -> dict:
+    e = check.as_array(embeddings, "embeddings")
+    if e.ndim != 2:
+        raise ValueError(f"embeddings: expected shape (N, D), got {e.shape}")
+    return {"embeddings": e, "indices": check.check_indices(indices, len(e))}
+
+
+@check.checked_by(_check_embedding_pairs)
 def pair_distances(embeddings: object, indices: object) -> np.ndarray:
     """Euclidean distance of each pair ``indices[k] = (i, j)`` of rows of ``embeddings``, shape (M,).
 
@@ -158,11 +171,8 @@ def pair_distances(embeddings: object, indices: object) -> np.ndarray:
     >>> pair_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0, 1], [1, 1]])).tolist()
     [5.0, 0.0]
     """
-    e = check.as_array(embeddings, "embeddings").astype(np.float64)
-    if e.ndim != 2:
-        raise ValueError(f"embeddings: expected shape (N, D), got {e.shape}")
-    idx = check.check_indices(indices, len(e))
-    return np.linalg.norm(e[idx[:, 0]] - e[idx[:, 1]], axis=1)
+    e = embeddings.astype(np.float64)
+    return np.linalg.norm(e[indices[:, 0]] - e[indices[:, 1]], axis=1)
 
 
 def hardest_mistakes(distances: object, pair_labels: object, threshold: float, n: int = 8) -> dict[str, np.ndarray]:

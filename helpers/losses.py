@@ -8,6 +8,10 @@ Similar pairs are pulled together (loss grows with ``d²``); different pairs are
 are at least the margin ``m`` away, after which they cost nothing. Hadsell, Chopra & LeCun (2006), who
 introduced the loss, use the opposite labels (0 = similar); the formula is the same with ``y`` and
 ``1 - y`` swapped. Mixing the two conventions silently trains the network to do the opposite.
+
+The losses over all pairs in a batch (notebooks 12 and 14) see the batch they are given: on several devices,
+each device's share of it. :func:`helpers.distribute.across_replicas` wraps them into the loss of the global
+batch (notebook 15); this module does not depend on it.
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ import keras
 import numpy as np
 from keras import ops
 
-from helpers._checks import check_number, check_pair_labels
-from helpers.distribute import across_replicas
+from helpers._checks import check_number, check_pair_labels, checked_by
+
+
+def _flat(values):
+    """Labels or distances, (B,) or (B, 1), as a flat (B,) float32 tensor."""
+    return ops.reshape(ops.cast(values, "float32"), (-1,))
 
 
 def _per_pair(values, name: str):
-    """Labels or distances as a flat (B,) float32 tensor; shape (B,) or (B, 1) only, so that (4,) labels
-    are never paired with a (2, 2) array by flattening it."""
+    """:func:`_flat`, for shape (B,) or (B, 1) only, so that (4,) labels are never paired with a (2, 2) array
+    by flattening it."""
     shape = tuple(values.shape) if hasattr(values, "shape") else np.shape(values)
     if len(shape) > 2 or (len(shape) == 2 and shape[1] not in (1, None)):
         raise ValueError(f"{name}: expected shape (B,) or (B, 1), one value per pair, got {shape}")
-    return ops.reshape(ops.cast(values, "float32"), (-1,))
+    return _flat(values)
 
 
 def _check_same_batch(y, d) -> None:
@@ -42,6 +50,15 @@ def _check_pair_labels(y) -> None:
     except (TypeError, ValueError, NotImplementedError, AttributeError):
         return
     check_pair_labels(values.reshape(-1), "y_true")
+
+
+def _check_pair_loss(y_true, y_pred, margin: float) -> dict:
+    """What :func:`contrastive_loss` accepts: one label 1 or 0 per distance, each (B,) or (B, 1), a margin > 0."""
+    margin = check_number(margin, "margin", positive=True)
+    d, y = _per_pair(y_pred, "y_pred"), _per_pair(y_true, "y_true")
+    _check_same_batch(y, d)
+    _check_pair_labels(y)
+    return {"margin": margin}
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -61,6 +78,7 @@ def euclidean_distance(vectors):
 
 
 @keras.saving.register_keras_serializable(package="helpers")
+@checked_by(_check_pair_loss)
 def contrastive_loss(y_true, y_pred, margin: float = 1.0):
     """Per-pair contrastive loss; label 1 = similar (the article's convention, not Hadsell et al.'s).
 
@@ -75,10 +93,7 @@ def contrastive_loss(y_true, y_pred, margin: float = 1.0):
     >>> contrastive_loss(ops.array([1.0, 0.0]), ops.array([[0.5], [0.5]])).numpy().tolist()
     [0.125, 0.125]
     """
-    margin = check_number(margin, "margin", positive=True)
-    d, y = _per_pair(y_pred, "y_pred"), _per_pair(y_true, "y_true")
-    _check_same_batch(y, d)
-    _check_pair_labels(y)
+    y, d = _flat(y_true), _flat(y_pred)  # (B,) each: a (B,) against a (B, 1) would broadcast to (B, B)
     similar = y * ops.square(d) / 2.0
     different = (1.0 - y) * ops.square(ops.maximum(margin - d, 0.0)) / 2.0
     return similar + different
@@ -155,8 +170,15 @@ def pairwise_distances(embeddings, squared: bool = False):
     return sum_square if squared else ops.sqrt(sum_square)
 
 
+def _check_batch_loss(y_true, y_pred, margin: float, negatives: str) -> dict:
+    margin = check_number(margin, "margin", positive=True)
+    if negatives not in ("inside_margin", "all"):
+        raise ValueError(f"negatives: expected 'inside_margin' or 'all', got {negatives!r}")
+    return {"margin": margin}
+
+
 @keras.saving.register_keras_serializable(package="helpers")
-@across_replicas  # several devices: the loss of the global batch (notebook 15)
+@checked_by(_check_batch_loss)
 def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0, negatives: str = "inside_margin"):
     """The same contrastive loss over **every pair inside a batch** of single images (not of pairs).
 
@@ -173,9 +195,6 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0, negatives: str =
     >>> round(float(batch_contrastive_loss(ops.array([0, 0, 1]), emb)), 4)  # ½·0.5² + mean(½·0.7², ½·0.6²)
     0.3375
     """
-    margin = check_number(margin, "margin", positive=True)
-    if negatives not in ("inside_margin", "all"):
-        raise ValueError(f"negatives: expected 'inside_margin' or 'all', got {negatives!r}")
     labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
     sum_square = pairwise_distances(y_pred, squared=True)
     d = ops.sqrt(sum_square)
@@ -234,7 +253,6 @@ def semihard_negatives(y_true, distances):
     return ops.where(ops.sum(farther, axis=2) > 0, closest_farther, farthest)
 
 
-@across_replicas  # several devices: the loss of the global batch (notebook 15)
 def triplet_semihard_loss(y_true, y_pred, margin: float = 1.0):
     """Triplet loss with batch semi-hard mining (Schroff, Kalenichenko & Philbin 2015, FaceNet), scalar.
 
@@ -255,7 +273,6 @@ def triplet_semihard_loss(y_true, y_pred, margin: float = 1.0):
     return ops.sum(triplets * losses) / ops.maximum(ops.sum(triplets), 1.0)
 
 
-@across_replicas  # several devices: the loss of the global batch (notebook 15)
 def triplet_batch_hard_loss(y_true, y_pred, margin: float = 1.0):
     """Triplet loss with batch-hard mining (Hermans, Beyer & Leibe 2017), scalar: one triplet per anchor, of
     its farthest positive and its closest negative in the batch, ``max(0, d(a, p⁺) − d(a, n⁻) + margin)``,
@@ -273,7 +290,11 @@ def triplet_batch_hard_loss(y_true, y_pred, margin: float = 1.0):
     return ops.sum(valid * losses) / ops.maximum(ops.sum(valid), 1.0)
 
 
-@across_replicas  # several devices: the loss of the global batch (notebook 15)
+def _check_temperature(y_true, y_pred, temperature: float) -> dict:
+    return {"temperature": check_number(temperature, "temperature", positive=True)}
+
+
+@checked_by(_check_temperature)
 def supcon_loss(y_true, y_pred, temperature: float = 0.1):
     """Supervised contrastive loss (Khosla et al. 2020, SupCon, their L_out), scalar: notebook 13's NT-Xent
     with labels. Embeddings are L2-normalised; for each anchor, every other image of its class is a positive,
@@ -285,7 +306,6 @@ def supcon_loss(y_true, y_pred, temperature: float = 0.1):
     >>> round(float(supcon_loss(labels, z, temperature=1.0)), 4)  # anchors 0 and 1: −log(e / (e + 1))
     0.3133
     """
-    temperature = check_number(temperature, "temperature", positive=True)
     positive, _ = _label_masks(y_true)
     z = ops.cast(y_pred, "float32")
     z = z / ops.maximum(ops.sqrt(ops.sum(ops.square(z), axis=1, keepdims=True)), 1e-12)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from helpers._checks import check_int, check_number
-from helpers.distribute import replicas
-from helpers.losses import ContrastiveLoss, accuracy, contrastive_loss, euclidean_distance
+from helpers._checks import check_int, check_number, checked_by
+from helpers.losses import ContrastiveLoss, accuracy, batch_contrastive_loss, contrastive_loss, euclidean_distance
 
 INPUT_SHAPE = (28, 28, 1)
 
@@ -87,6 +86,25 @@ def embedding_model(siamese: keras.Model) -> keras.Model:
     raise ValueError("siamese: no nested twin model found; expected a model built by siamese_network()")
 
 
+def _several_replicas() -> bool:
+    """Whether this runs inside the scope of a ``tf.distribute`` strategy of more than one replica."""
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync > 1
+
+
+def _check_twin_options(input_shape, width, embedding_dim, kernel_size, batch_norm, synchronized) -> dict:
+    width, kernel_size = check_int(width, "width", 1), check_int(kernel_size, "kernel_size", 1)
+    if not isinstance(batch_norm, bool):
+        raise TypeError(f"batch_norm: expected True or False, got {batch_norm!r}")
+    if synchronized is None:
+        synchronized = _several_replicas()
+    elif not isinstance(synchronized, bool):
+        raise TypeError(f"synchronized: expected True, False or None, got {synchronized!r}")
+    return {"width": width, "kernel_size": kernel_size, "synchronized": synchronized}
+
+
+@checked_by(_check_twin_options)
 def improved_twin(
     input_shape: tuple[int, int, int] = INPUT_SHAPE, width: int = 32, embedding_dim: int = 128, *,
     kernel_size: int = 3, batch_norm: bool = True, synchronized: bool | None = None,
@@ -100,15 +118,8 @@ def improved_twin(
     ``batch_norm=False`` (convolutions with a bias instead) undo one design choice each, for the ablation
     that notebook 12 shows (``make ablation``). ``synchronized``: batch statistics over the global batch
     when training is split across replicas (notebook 15); by default on exactly when built inside the scope
-    of a strategy with several replicas (:func:`helpers.distribute.replicas`).
+    of a strategy with several replicas.
     """
-    width, kernel_size = check_int(width, "width", 1), check_int(kernel_size, "kernel_size", 1)
-    if not isinstance(batch_norm, bool):
-        raise TypeError(f"batch_norm: expected True or False, got {batch_norm!r}")
-    if synchronized is None:
-        synchronized = replicas() > 1
-    elif not isinstance(synchronized, bool):
-        raise TypeError(f"synchronized: expected True, False or None, got {synchronized!r}")
 
     def conv_bn_relu(x, filters, k):
         x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{k}")(x)
@@ -136,8 +147,6 @@ def compile_improved(twin: keras.Model, steps: int, peak_learning_rate: float = 
     ``steps`` (warm-up, while batch-norm statistics settle), then follows a cosine down to 1 % of the peak
     at ``steps``, so the last epochs fine-tune instead of jumping around the minimum.
     """
-    from helpers.losses import batch_contrastive_loss
-
     schedule = warmup_cosine(steps, peak_learning_rate)
     twin.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss=batch_contrastive_loss)
     return twin

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import re
+import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,14 +22,66 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def show_source(obj) -> Markdown:
-    """Display the source of a helper as a highlighted code block: one definition, shown where taught.
+    """Display a helper's code as a highlighted block, one definition shown where it is taught: what
+    :func:`lesson_source` returns.
 
-    >>> show_source(show_source).data.splitlines()[0]
-    '```python'
+    >>> show_source(show_source).data.splitlines()[:2]
+    ['```python', 'def show_source(obj) -> Markdown:']
     """
     from IPython.display import Markdown
 
-    return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")
+    return Markdown(f"```python\n{lesson_source(obj)}\n```")
+
+
+def lesson_source(obj) -> str:
+    """The part of a function's (or class's) source that is the lesson: its decorators, signature, the first
+    paragraph of its docstring, and its body.
+
+    Left out of the display, though they stay in the code: the rest of the docstring (details, doctests),
+    and decorators from :mod:`helpers._checks`, which only check arguments. So a shown helper reads as the
+    idea — the formula, the loop, the layers — while its checks guard it at the boundary.
+
+    >>> [">>> course_outline()" in text for text in (inspect.getsource(course_outline), lesson_source(course_outline))]
+    [True, False]
+    """
+    source = textwrap.dedent(inspect.getsource(obj))
+    lines = source.splitlines()
+    node = ast.parse(source).body[0]
+    namespace = getattr(inspect.unwrap(obj), "__globals__", None) or vars(sys.modules[obj.__module__])
+    shown = [line for decorator in node.decorator_list if not _only_checks(decorator, namespace)
+             for line in lines[decorator.lineno - 1:decorator.end_lineno]]
+    first = node.body[0]
+    shown += lines[node.lineno - 1:first.lineno - 1]  # the signature
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        docstring = lines[first.lineno - 1:first.end_lineno]
+        paragraph = docstring[:1]
+        for line in docstring[1:]:
+            if not line.strip() or line.strip().startswith(">>>"):
+                quote = re.match(r"\s*[rRuU]?(\"\"\"|\'\'\')", docstring[0])[1]
+                paragraph[-1] = paragraph[-1].rstrip() + quote  # cut short: closed after its first paragraph
+                break
+            paragraph.append(line)
+        shown += paragraph
+        shown += lines[first.end_lineno:]
+    else:
+        shown += lines[first.lineno - 1:]
+    return "\n".join(shown).rstrip()
+
+
+def _only_checks(decorator: ast.expr, namespace: dict) -> bool:
+    """Whether ``decorator`` (``@name``, ``@module.name`` or either called) comes from :mod:`helpers._checks`."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    parts = []
+    while isinstance(target, ast.Attribute):
+        parts.insert(0, target.attr)
+        target = target.value
+    if not isinstance(target, ast.Name) or target.id not in namespace:
+        return False
+    value = namespace[target.id]
+    for part in parts:
+        value = getattr(value, part, None)
+    module = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+    return module == "helpers._checks"
 
 
 def course_outline(folder: str | Path = NOTEBOOKS) -> list[tuple[str, str, str | None]]:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers._checks import SEED_LIMIT, check_int
+from helpers._checks import SEED_LIMIT, check_int, checked_by
 
 
+def _check_seed(seed: object, deterministic_ops: bool) -> dict:
+    return {"seed": check_int(seed, "seed", 0, SEED_LIMIT - 1)}
+
+
+@checked_by(_check_seed)
 def set_seed(seed: int, *, deterministic_ops: bool = True) -> np.random.Generator:
     """Seed Python's ``random``, NumPy's global state and Keras/TensorFlow, and make TF ops deterministic.
 
@@ -20,7 +25,6 @@ def set_seed(seed: int, *, deterministic_ops: bool = True) -> np.random.Generato
     import keras
     import tensorflow as tf
 
-    seed = check_int(seed, "seed", 0, SEED_LIMIT - 1)
     keras.utils.set_random_seed(seed)  # random, numpy.random, tf.random
     if deterministic_ops:
         tf.config.experimental.enable_op_determinism()
