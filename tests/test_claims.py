@@ -72,12 +72,13 @@ LEFT_OUT = [
 
 
 def compared_outputs(nb: dict) -> str:
-    """The text of every output nbval compares (cells without the NBVAL_IGNORE_OUTPUT marker)."""
+    """The text of every output nbval compares (cells without the nbval-ignore-output tag or marker)."""
     texts = []
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
             continue
-        if "# NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]).splitlines():
+        if ("nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
+                or "# NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]).splitlines()):
             continue
         for out in cell.get("outputs", []):
             texts.append("".join(out.get("text", "")))
