@@ -6,11 +6,12 @@
 Each notebook becomes one self-contained HTML page (nbconvert's JupyterLab template; figures embedded as
 data URIs, so the folder can be copied or served anywhere), with a bar linking to the index and to the
 previous and next notebooks; links between notebooks (``NN_name.ipynb``) are rewritten to the pages. The
-index lists every notebook with the objectives of its "You will learn" list, and shows the README's
-Prerequisites, Time on the CPUs people have (measured time per notebook), Glossary, Common pitfalls and Further
-reading sections, read from the README at build time.
+index opens with the README's introduction, its citation of the article and its Prerequisites, lists every
+notebook with the objectives of its "You will learn" list, then shows the README's Time table and the glossary,
+pitfalls and further reading of ``docs/``, all read at build time, so the index never disagrees with them.
 Nothing is re-executed: the pages show the outputs stored in the notebooks (the committed ones by default,
-or ``build/executed`` after ``make run``).
+or ``build/executed`` after ``make run``). A code cell hidden in JupyterLab (``"jupyter": {"source_hidden":
+true}`` in its metadata) shows no source on its page, only its outputs, as a learner sees it there.
 
 The pages load nothing from the network. Formulas (``$…$``, ``$$…$$``) are converted to MathML here, at build
 time, with latex2mathml, and the browser draws them itself (MathML Core, in Chromium since version 109, and
@@ -22,6 +23,7 @@ one line naming the notebook and the formula.
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import re
 import shutil
@@ -153,14 +155,33 @@ def safe_exporter():
 
 def site_links(body: str) -> str:
     """Links as the site needs them: a notebook (``NN_name.ipynb``, or ``notebooks/NN_name.ipynb`` from the
-    README) becomes its page, ``../solutions/`` the site's own copy of the solutions."""
-    body = re.sub(r'href="(?:notebooks/)?(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)
+    README, ``../notebooks/NN_name.ipynb`` from ``docs/``) becomes its page, ``../solutions/`` the site's own
+    copy of the solutions. A link to a markdown file of the repository (``docs/usage.md``), which the site does
+    not have, keeps its text and loses its link."""
+    body = re.sub(r'href="(?:\.\./)?(?:notebooks/)?(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)
+    body = re.sub(r'<a href="(?![a-z]+:)[^"#]*\.md(?:#[^"]*)?"[^>]*>(.*?)</a>', r"\1", body, flags=re.S)
     return body.replace('href="../solutions/', 'href="solutions/')
 
 
-# The README's sections that the index shows too, by their `## ` headings: the first before the list of
-# notebooks, the others after it.
-INDEX_SECTIONS = ("Prerequisites", "Time on the CPUs people have", "Glossary", "Common pitfalls", "Further reading")
+# What the index shows besides the list of notebooks, all read at build time: the README's introduction (the
+# text before its first `## ` heading) and these `## ` sections of the README before the list; after it, the
+# README's INDEX_AFTER sections and the pages of docs/ in INDEX_DOCS (their headings one level down).
+INDEX_BEFORE = ("The article it follows", "Prerequisites")
+INDEX_AFTER = ("Time",)
+INDEX_SECTIONS = INDEX_BEFORE + INDEX_AFTER
+INDEX_DOCS = ("glossary.md", "pitfalls.md", "further-reading.md")
+
+
+def markdown_lines(text: str):
+    """``(line, is_heading)`` for each line of ``text``; ``#`` lines inside code fences are not headings."""
+    fence = None
+    for line in text.splitlines():
+        marker = re.match(r"\s*(```|~~~)", line)
+        if marker and fence is None:
+            fence = marker.group(1)
+        elif marker and line.strip().startswith(fence):
+            fence = None
+        yield line, fence is None and marker is None and re.match(r"#{1,6}(\s|$)", line) is not None
 
 
 def readme_sections(readme: Path, titles: tuple[str, ...] = INDEX_SECTIONS) -> dict[str, str]:
@@ -170,14 +191,9 @@ def readme_sections(readme: Path, titles: tuple[str, ...] = INDEX_SECTIONS) -> d
     A missing section stops the build with one line naming it: the index would silently lose it otherwise.
     """
     sections: dict[str, list[str]] = {}
-    current, fence = None, None
-    for line in readme.read_text(encoding="utf-8").splitlines():
-        marker = re.match(r"\s*(```|~~~)", line)
-        if marker and fence is None:
-            fence = marker.group(1)
-        elif marker and line.strip().startswith(fence):
-            fence = None
-        elif fence is None and line.startswith("## "):
+    current = None
+    for line, heading in markdown_lines(readme.read_text(encoding="utf-8")):
+        if heading and line.startswith("## "):
             current = line[3:].strip()
             sections.setdefault(current, [])
         if current is not None:
@@ -187,6 +203,36 @@ def readme_sections(readme: Path, titles: tuple[str, ...] = INDEX_SECTIONS) -> d
         raise SystemExit(f"error: {readme} has no '## {missing[0]}' section, which the site's index shows; "
                          "the site was not built")
     return {title: "\n".join(sections[title]).strip() + "\n" for title in titles}
+
+
+def readme_intro(readme: Path) -> str:
+    """The README's introduction: what comes before its first ``## `` heading, without the ``# `` title."""
+    lines = []
+    for line, heading in markdown_lines(readme.read_text(encoding="utf-8")):
+        if heading and line.startswith("## "):
+            break
+        if not (heading and line.startswith("# ")):
+            lines.append(line)
+    return "\n".join(lines).strip() + "\n"
+
+
+def docs_page(path: Path) -> str:
+    """A page of ``docs/`` as a section of the index: every heading one level down (its ``# `` title becomes
+    a ``## `` heading beside the README's). A missing page stops the build with one line naming it."""
+    if not path.is_file():
+        raise SystemExit(f"error: {path} is missing, which the site's index shows; the site was not built")
+    return "\n".join("#" + line if heading else line
+                     for line, heading in markdown_lines(path.read_text(encoding="utf-8"))).strip() + "\n"
+
+
+def show_as_in_jupyterlab(nb):
+    """A copy of ``nb`` in which every code cell hidden in JupyterLab (``metadata.jupyter.source_hidden``)
+    has its source left out of the page (nbconvert's ``transient.remove_source``); its outputs stay."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.metadata.get("jupyter", {}).get("source_hidden", False):
+            cell.metadata.setdefault("transient", {})["remove_source"] = True
+    return nb
 
 
 def read_notebooks(paths: list[Path]) -> list:
@@ -253,12 +299,17 @@ def build(notebooks_dir: Path, out: Path) -> list[Path]:
     if not paths:
         raise SystemExit(f"error: no numbered notebooks in {notebooks_dir}")
     books = read_notebooks(paths)
-    readme = notebooks_dir.parent / "README.md"  # the README beside the notebooks, else this project's
-    readme = readme if readme.is_file() else ROOT / "README.md"
-    try:
-        sections = [site_links(render_markdown(text)) for text in readme_sections(readme).values()]
-    except FormulaError as exc:
-        raise SystemExit(f"error: {readme}: {exc}; the site was not built") from None
+    # The project beside the notebooks (its README and docs/), else this one (for build/executed, say).
+    project = notebooks_dir.parent if (notebooks_dir.parent / "README.md").is_file() else ROOT
+    readme = project / "README.md"
+    parts = [(readme, readme_intro(readme)), *((readme, text) for text in readme_sections(readme).values())]
+    parts += [(project / "docs" / name, docs_page(project / "docs" / name)) for name in INDEX_DOCS]
+    sections = []
+    for source, text in parts:
+        try:
+            sections.append(site_links(render_markdown(text)))
+        except FormulaError as exc:
+            raise SystemExit(f"error: {source}: {exc}; the site was not built") from None
     staging = out.with_name(f".{out.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -278,7 +329,8 @@ def _write_site(paths: list[Path], books: list, notebooks_dir: Path, sections: l
     for k, (path, nb) in enumerate(zip(paths, books, strict=True)):
         title, objectives = title_and_objectives(nb)
         try:
-            body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or path.stem}})
+            body, _ = exporter.from_notebook_node(show_as_in_jupyterlab(nb),
+                                                  resources={"metadata": {"name": title or path.stem}})
         except FormulaError as exc:
             raise SystemExit(f"error: {path.parent.name}/{path.name}: {exc}; the site was not built") from None
         body = site_links(body)
@@ -297,7 +349,8 @@ def _write_site(paths: list[Path], books: list, notebooks_dir: Path, sections: l
         + "".join(f"<li>{inline_markdown(o)}</li>" for o in objectives) + "</ul></li>"
         for page, title, objectives in entries
     )
-    before, *after = sections  # as HTML, in the order of INDEX_SECTIONS
+    before = "".join(sections[: 1 + len(INDEX_BEFORE)])  # as HTML: the introduction, then INDEX_BEFORE
+    after = "".join(sections[1 + len(INDEX_BEFORE):])  # INDEX_AFTER, then INDEX_DOCS
     index = out / "index.html"
     index.write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Contrastive learning — a hands-on course</title>
@@ -308,15 +361,13 @@ code {{ font-size: 0.9em; background: #f6f8fa; padding: 0 0.2em; }}
 .anchor-link {{ visibility: hidden; margin-left: 0.3em; text-decoration: none; }}
 h2:hover .anchor-link {{ visibility: visible; }}</style></head>
 <body><h1>Contrastive learning — a hands-on course</h1>
-<p>A Siamese network learns similarity with a contrastive loss on MNIST, notebook by notebook: notebooks
-01–09 follow the tutorial article step by step (and fix it), 10–13 go further. Every page shows the outputs
-of a real run.</p>
 {before}
 <h2>The notebooks</h2>
+<p>Every page shows the outputs of a real run.</p>
 <ol class="notebooks">
 {items}
 </ol>
-{"".join(after)}</body></html>
+{after}</body></html>
 """, encoding="utf-8")
 
 

@@ -1,10 +1,12 @@
 """`make html`: the static site builds from the executed notebooks, every page links and embeds its figures,
-formulas are MathML that a browser renders offline, and the index shows the README's reference sections.
+formulas are MathML that a browser renders offline, cells hidden in JupyterLab show no source, and the index
+shows the README's introduction, its citation of the article and its sections, and the reference pages of docs/.
 
 The browser test needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); it is skipped
 with a message saying so where they are absent, unless ``COURSE_REQUIRE_BROWSER=1``.
 """
 
+import html
 import json
 import os
 import re
@@ -305,10 +307,10 @@ def test_the_index_shows_the_readmes_reference_sections_with_working_links(site)
     text = (site / "index.html").read_text(encoding="utf-8")
     index = parse(site / "index.html")
     headings = re.findall(r"<h2[^>]*>([^<]+)", text)
-    assert headings == ["Prerequisites", "The notebooks", "Time on the CPUs people have", "Glossary", "Common pitfalls",
-                        "Further reading"]
-    timing = text.split('id="Time-on-the-CPUs-people-have"')[1].split('id="Glossary"')[0]
-    assert "<table>" in timing and "08_training.ipynb" in timing, "the time per notebook, as the README's table"
+    assert headings == ["The article it follows", "Prerequisites", "The notebooks", "Time", "Glossary",
+                        "Common pitfalls", "Further reading"]
+    timing = text.split('id="Time"')[1].split('id="Glossary"')[0]
+    assert "<table>" in timing and "make test" in timing, "the README's time table"
     glossary = text.split('id="Glossary"')[1].split('id="Common-pitfalls"')[0]
     for term in ("Anchor", "Contrastive loss", "Embedding", "Few-shot", "Hard negative", "<em>semi-hard</em>",
                  "Linear probe", "Margin", "NT-Xent", "Positive / negative pair", "ROC curve and AUC",
@@ -327,30 +329,126 @@ def test_the_index_shows_the_readmes_reference_sections_with_working_links(site)
             assert href.startswith("https://"), href
             continue
         target, _, anchor = href.partition("#")
-        assert not target.endswith(".ipynb") and "notebooks/" not in target, f"a README link was not rewritten: {href}"
+        assert not target.endswith((".ipynb", ".md")) and "notebooks/" not in target, \
+            f"a README or docs link was not rewritten: {href}"
         assert (site / target).is_file() if target else anchor in index.ids, href
 
 
-def test_the_index_takes_its_sections_from_the_readme_at_build_time(tmp_path):
+ARTICLE = "https://www.liberiangeek.net/2024/01/calculate-contrastive-loss-pytorch/"
+
+
+def plain_html(page: str) -> str:
+    """The text a reader sees, without any whitespace (markup may split or join lines anywhere)."""
+    return "".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
+
+
+def plain_markdown(markdown: str) -> str:
+    """The text of rendered markdown, without headings, link targets, markup or any whitespace."""
+    text = re.sub(r"^#+ .*$", "", markdown, flags=re.M)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return "".join(re.sub(r"[`*]", "", text).split())
+
+
+def test_the_index_introduces_the_course_and_cites_the_article_as_the_readme_does(site):
+    """The index's introduction and citation are the README's, read at build time: the site never describes the
+    series or the article differently (an index once said "10–13 go further" of a 15-notebook series)."""
+    import build_site
+
+    page = (site / "index.html").read_text(encoding="utf-8")
+    text = plain_html(page)
+    readme = ROOT / "README.md"
+    article = build_site.readme_sections(readme, ("The article it follows",))["The article it follows"]
+    for paragraph in article.split("\n\n")[1:]:
+        assert plain_markdown(paragraph) in text, paragraph[:80]
+    for detail in ("Liberian Geek", "January 2024", '"What is Contrastive Learning"', '"What is Contrastive Loss"',
+                   '"How to Calculate Contrastive Loss"', "Steps 1–9", "TensorFlow/Keras"):
+        assert "".join(detail.split()) in text, detail
+    assert f'href="{ARTICLE}"' in page
+    intro = plain_markdown(build_site.readme_intro(readme))
+    assert intro and intro in text
+    titles = ["".join(json.loads(nb.read_text())["cells"][0]["source"]).splitlines()[0] for nb in NOTEBOOKS]
+    last = max(int(nb.name[:2]) for nb, title in zip(NOTEBOOKS, titles, strict=True) if "Appendix" not in title)
+    ranges = re.findall(r"(\d\d)–(\d\d)gofurther", text)
+    assert ranges and all(int(high) == last for _, high in ranges), (ranges, last)
+
+
+def code_inputs(page: Path) -> int:
+    return page.read_text(encoding="utf-8").count('class="jp-InputArea jp-Cell-inputArea"')
+
+
+def test_every_page_shows_the_sources_jupyterlab_shows(site):
+    """A cell hidden in JupyterLab (metadata jupyter.source_hidden) shows no source on the site; every other
+    cell shows its source."""
+    for notebook in NOTEBOOKS:
+        cells = json.loads(notebook.read_text())["cells"]
+        shown = [c for c in cells if not (c["cell_type"] == "code"
+                                          and c["metadata"].get("jupyter", {}).get("source_hidden"))]
+        assert code_inputs(site / notebook.with_suffix(".html").name) == len(shown), notebook.name
+
+
+def test_a_hidden_code_cell_shows_its_outputs_but_not_its_source(tmp_path):
+    import nbformat
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "01_hidden.ipynb", "# 01 · Hidden\n\nProse.")
+    nb = nbformat.read(notebooks / "01_hidden.ipynb", as_version=4)
+    nb.cells += [
+        nbformat.v4.new_code_cell("HIDDEN_SOURCE = 'a check'\nprint('printed by the hidden cell: 4242')",
+                                  metadata={"jupyter": {"source_hidden": True}},
+                                  outputs=[nbformat.v4.new_output("stream", name="stdout",
+                                                                  text="printed by the hidden cell: 4242\n")]),
+        nbformat.v4.new_code_cell("SHOWN_SOURCE = 1", metadata={"jupyter": {"outputs_hidden": True}})]
+    nbformat.write(nb, notebooks / "01_hidden.ipynb")
+    result = build_site(notebooks, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "site" / "01_hidden.html").read_text(encoding="utf-8")
+    assert "printed by the hidden cell: 4242" in page
+    assert "HIDDEN_SOURCE" not in page and "SHOWN_SOURCE" in page
+    assert code_inputs(tmp_path / "site" / "01_hidden.html") == 2, "the markdown cell and the shown code cell"
+
+
+def write_docs(project, pages=("glossary", "pitfalls", "further-reading")):
+    texts = {"glossary": "# Glossary\n\n- **Twin**: see [01](../notebooks/01_only.ipynb); $d^2$.\n",
+             "pitfalls": "# Common pitfalls\n\n- Pitfall one, see [usage](usage.md#x).\n\n## A sub-heading\n",
+             "further-reading": "# Further reading\n\n- Someone (2024).\n"}
+    (project / "docs").mkdir(exist_ok=True)
+    for name in pages:
+        (project / "docs" / f"{name}.md").write_text(texts[name], encoding="utf-8")
+
+
+def test_the_index_takes_its_sections_from_the_readme_and_docs_at_build_time(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     write_notebook(notebooks / "01_only.ipynb", "# 01 · Only")
-    readme = ("# A course\n\nIntro, not shown.\n\n## Prerequisites\n\nKnow `python`.\n\n```bash\n"
+    readme = ("# A course\n\nThe intro, shown.\n\n## The article it follows\n\nAn article, 2024.\n\n"
+              "## Two commands\n\nNot shown.\n\n## Prerequisites\n\nKnow `python`.\n\n```bash\n"
               "## a comment in a code block, not a heading\n```\n\n"
-              "## Time on the CPUs people have\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Glossary\n\n- **Twin**: see "
-              "[01](notebooks/01_only.ipynb); $d^2$.\n\n## Common pitfalls\n\n- Pitfall one.\n\n"
-              "## Further reading\n\n- Someone (2024).\n\n## Layout\n\nNot shown either.\n")
+              "## Time\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nDetails in [docs](docs/maintaining.md#time).\n\n"
+              "## Layout\n\nNot shown either.\n")
     (tmp_path / "README.md").write_text(readme, encoding="utf-8")
+    write_docs(tmp_path)
     site = tmp_path / "site"
     result = build_site(notebooks, site)
     assert result.returncode == 0, result.stderr
     text = (site / "index.html").read_text(encoding="utf-8")
-    assert "Know <code>python</code>" in text and "a comment in a code block" in text
+    assert "The intro, shown." in text and "A course" not in text.split("</h1>")[1]
+    assert "An article, 2024." in text and "Know <code>python</code>" in text and "a comment in a code block" in text
     assert 'href="01_only.html"' in text and "<math " in text and "Someone (2024)" in text
     assert "not shown" not in text.lower()
+    assert "Details in docs." in text and "Pitfall one, see usage." in text, "links to .md files lose their link"
+    assert re.findall(r"<h([23])[^>]*>([^<]+)", text) == [
+        ("2", "The article it follows"), ("2", "Prerequisites"), ("2", "The notebooks"), ("2", "Time"),
+        ("2", "Glossary"), ("2", "Common pitfalls"), ("3", "A sub-heading"), ("2", "Further reading")]
     assert text.index("Know") < text.index('<ol class="notebooks">') < text.index("Pitfall one")
-    (tmp_path / "README.md").write_text(readme.replace("## Glossary", "## Words"), encoding="utf-8")
+    (tmp_path / "README.md").write_text(readme.replace("## Prerequisites", "## Before you start"), encoding="utf-8")
     result = build_site(notebooks, site)
     assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert "README.md has no '## Glossary' section" in result.stderr
+    assert "README.md has no '## Prerequisites' section" in result.stderr
+    assert (site / "index.html").read_text(encoding="utf-8") == text, "the old site stays"
+    (tmp_path / "README.md").write_text(readme, encoding="utf-8")
+    (tmp_path / "docs" / "pitfalls.md").unlink()
+    result = build_site(notebooks, site)
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "docs/pitfalls.md is missing" in result.stderr
     assert (site / "index.html").read_text(encoding="utf-8") == text, "the old site stays"
