@@ -253,12 +253,12 @@ def test_plot_parameters_per_layer_on_the_article_twin():
         plot_parameters_per_layer([1, 2])
 
 
-def test_course_outline_reads_the_fifteen_notebooks_in_order():
+def test_course_outline_reads_the_sixteen_notebooks_in_order():
     from helpers.notebook import NOTEBOOKS, course_outline
 
     outline = course_outline(NOTEBOOKS)
-    assert [number for number, _, _ in outline] == [f"{k:02d}" for k in range(1, 16)]
-    assert [step for _, _, step in outline] == [str(k) for k in range(1, 10)] + [None] * 6
+    assert [number for number, _, _ in outline] == [f"{k:02d}" for k in range(1, 17)]
+    assert [step for _, _, step in outline] == [str(k) for k in range(1, 10)] + [None] * 7
     assert outline[0][1] == "Imports and a reproducible environment"
     assert all(title and "·" not in title for _, title, _ in outline)
 
@@ -280,8 +280,8 @@ def test_course_map_labels_every_notebook_and_stays_readable_with_two_more():
     from helpers.plots import plot_course_map
 
     outline = course_outline()
-    more = outline + [("16", "Hard negatives: mining the pairs a model gets wrong", None),
-                      ("17", "Triplet loss with anchors, positives and negatives, and a very long title to cut", None)]
+    more = outline + [("17", "Hard negatives: mining the pairs a model gets wrong", None),
+                      ("18", "Triplet loss with anchors, positives and negatives, and a very long title to cut", None)]
     for notebooks in (outline, more):
         fig = plot_course_map(notebooks)
         texts = [t.get_text() for t, _ in _drawn_texts(fig)]
