@@ -42,7 +42,7 @@ endif
 endif
 
 # No cell time limit (conftest.py lifts nbval's): under test the training notebooks replay the weights that
-# `make refresh` committed (COURSE_REPLAY=1), so no cell trains, and a slow CPU trips no fixed limit.
+# `make refresh` committed (their copies get TRAIN = False), so no cell trains, and a slow CPU trips no fixed limit.
 
 .DEFAULT_GOAL := help
 .PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep ablation lab html clean distclean
@@ -77,8 +77,8 @@ refresh: setup  ## re-execute the committed notebooks in place, training for rea
 	$(BIN)/python scripts/run_notebooks.py --from-make --in-place
 
 # Two pytest runs side by side (scripts/run_tests.py): the notebooks under nbval, in order, and everything else.
-test: setup  ## unit tests, doctests, and every notebook re-executed (shipped weights) and compared by nbval
-	COURSE_REPLAY=1 $(BIN)/python scripts/run_tests.py --report "$$COURSE_BUILD/test-report.xml"
+test: setup  ## unit tests, doctests, and every notebook re-executed (shipped weights) and compared by nbval; writes only build/test/
+	$(BIN)/python scripts/run_tests.py --folder "$$COURSE_BUILD/test"
 
 test-fast: setup  ## unit tests and doctests only: no training, no processes, no notebooks (under a minute)
 	$(BIN)/python -m pytest tests --doctest-modules helpers solutions -m "not integration and not e2e"

@@ -14,7 +14,7 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.floors`    — ``check_floors``: what each trained model must at least reach, in one table
 - :mod:`helpers.selfsup`   — SimCLR: augmentations per data set, ``nt_xent_loss`` and the model of notebook 13
 - :mod:`helpers.compare`   — one twin, one budget, one evaluation: the losses of notebook 14 and the ablation
-- :mod:`helpers.training`  — ``TrainingRun``: training that resumes after a stop, or replays the shipped weights
+- :mod:`helpers.training`  — ``Checkpoints``: a callback with which ``fit`` resumes after a stop; the shipped weights
 - :mod:`helpers.distribute` — the same training on several devices or processes (``tf.distribute``): the batch
   losses over the global batch, synchronised batch norm, local multi-worker runs (notebook 15)
 - :mod:`helpers.parameters` — one rule per notebook parameter, shared by the runner and the notebooks

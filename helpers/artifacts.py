@@ -113,10 +113,15 @@ def load_json(path: str | os.PathLike, *, produced_by: str | None = None) -> Any
 
 
 def save_model(model, path: str | os.PathLike) -> Path:
-    """``model.save`` to a ``.keras`` file, atomically."""
+    """``model.save`` to a ``.keras`` file, atomically. A compiled model whose optimizer has not taken a step
+    (weights loaded, not trained) gets its optimizer built first, so that the file loads as a trained one does:
+    without a warning that the optimizer's state could not be loaded."""
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"path: Keras 3 saves whole models as '.keras' files, got '{path.name}'")
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
     with atomic_path(path) as tmp:
         model.save(tmp)
     return path

@@ -16,9 +16,10 @@ import keras
 import numpy as np
 
 from helpers import losses
+from helpers._checks import checked_by
 from helpers.evaluation import evaluate_embeddings, few_shot_accuracy, linear_probe_accuracy
 from helpers.models import improved_twin, siamese_network, warmup_cosine
-from helpers.pairs import generate_pair_indices, image_dataset, pair_dataset
+from helpers.pairs import epoch_dataset, generate_pair_indices, image_dataset
 
 
 def batch_contrastive_all_negatives(y_true, y_pred):
@@ -63,35 +64,52 @@ class Recipe:
 
 
 def training_setup(recipe: Recipe, images, labels, *, batch_size: int, epochs: int, seed: int):
-    """``(model, twin, data, steps)`` for ``recipe``: ``model.fit(data, ...)`` trains ``twin``.
+    """``(model, twin, data, steps)`` for ``recipe``: ``model.fit(data, epochs=epochs)`` trains ``twin``.
 
     Single-image losses train the twin on :func:`helpers.pairs.image_dataset` batches of ``batch_size``
     images. The pair loss trains :func:`helpers.models.siamese_network` on batches of ``batch_size // 2``
     pairs drawn by :func:`helpers.pairs.generate_pair_indices`, ``len(images) // 2`` new pairs per epoch: the
-    same images per step and per epoch, and the same optimizer steps (``steps``).
+    same images per step and per epoch, and the same optimizer steps (``steps``). Each pass over ``data`` is
+    one epoch, in the order :class:`helpers.training.Checkpoints` sets when a run resumes.
     """
     _, loss, kind, _ = LOSSES[recipe.loss]
     twin = improved_twin(kernel_size=recipe.kernel_size, batch_norm=recipe.batch_norm)
-    steps_per_epoch = math.ceil(len(images) / batch_size)
-    steps = epochs * steps_per_epoch
+    steps = epochs * math.ceil(len(images) / batch_size)
     if kind == "images":
-        model, data = twin, image_dataset(images, labels, batch_size=batch_size, seed=seed, epochs=epochs)
+        model, data = twin, image_dataset(images, labels, batch_size=batch_size, seed=seed)
     else:
         model, per_epoch = siamese_network(twin), len(images) // 2
-        drawn = [generate_pair_indices(labels, seed)]  # 2 pairs per image: new pairs for two epochs, then more
+        drawn = [generate_pair_indices(labels, seed)]  # 2 pairs per image: new pairs for four epochs, then more
         while sum(len(idx) for idx, _ in drawn) < epochs * per_epoch:
             drawn.append(generate_pair_indices(labels, seed + len(drawn)))
         indices, pair_labels = np.concatenate([i for i, _ in drawn]), np.concatenate([v for _, v in drawn])
-        data = None
-        for e in range(epochs):
-            chosen = slice(e * per_epoch, (e + 1) * per_epoch)
-            epoch = pair_dataset(images, indices[chosen], pair_labels[chosen], batch_size=batch_size // 2)
-            data = epoch if data is None else data.concatenate(epoch)
+        data = _pairs_by_epoch(images, indices, pair_labels, batch_size // 2, per_epoch)
     rate = warmup_cosine(steps, recipe.peak_learning_rate) if recipe.schedule else recipe.peak_learning_rate
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss=loss)
     return model, twin, data, steps
 
 
+def _pairs_by_epoch(images, indices, pair_labels, batch_size: int, per_epoch: int):
+    """Batches of ``((anchors, partners), labels)`` whose epoch ``e`` is the ``e``-th run of ``per_epoch``
+    pairs of ``indices``, in order (wrapping round at the end)."""
+    import tensorflow as tf
+
+    table, pairs, targets = tf.constant(images), tf.constant(indices.astype(np.int64)), tf.constant(pair_labels)
+
+    def gather(batch):
+        chosen = tf.gather(pairs, batch)
+        return (tf.gather(table, chosen[:, 0]), tf.gather(table, chosen[:, 1])), tf.gather(targets, batch)
+
+    return epoch_dataset(lambda epoch: (np.arange(per_epoch) + epoch * per_epoch) % len(indices), per_epoch,
+                         batch_size, gather)
+
+
+def _check_geometry(twin, train, validation, test, geometry, seed, batch_size) -> None:
+    if geometry not in ("euclidean", "cosine"):
+        raise ValueError(f"geometry: expected 'euclidean' or 'cosine', got {geometry!r}")
+
+
+@checked_by(_check_geometry)
 def evaluate_twin(twin: keras.Model, train, validation, test, *, geometry: str = "euclidean", seed: int,
                   batch_size: int = 1024) -> dict[str, float]:
     """Notebooks 10–13's numbers for a trained twin: :func:`helpers.evaluation.evaluate_embeddings` (test pair
@@ -101,8 +119,6 @@ def evaluate_twin(twin: keras.Model, train, validation, test, *, geometry: str =
     ``train``, ``validation``, ``test``: ``(images, labels)``. ``geometry="cosine"``: distances between
     L2-normalised embeddings (what SupCon trains).
     """
-    if geometry not in ("euclidean", "cosine"):
-        raise ValueError(f"geometry: expected 'euclidean' or 'cosine', got {geometry!r}")
     both = keras.Model(twin.input, [twin.get_layer("global_avg_pool").output, twin.output])
     features, embeddings = {}, {}
     for name, (images, _) in {"train": train, "validation": validation, "test": test}.items():

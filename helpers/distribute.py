@@ -1,19 +1,22 @@
 """Beyond one device (notebook 15): the same training on several devices or machines with ``tf.distribute``.
 
-The training code does not change. A strategy decides where the replicas of the model live (one per GPU, per
-logical CPU device, or per machine) and splits each global batch between them; the model is built and
-compiled inside ``strategy.scope()``::
+The model and loss code does not change. A strategy decides where the replicas of the model live (one per GPU,
+per logical CPU device, or per machine) and splits each global batch between them; the model is built and
+compiled inside ``strategy.scope()``, with the batch loss wrapped by :func:`across_replicas`::
 
     strategy = tf.distribute.MirroredStrategy()          # every GPU of this machine (or the CPU)
     with strategy.scope():
-        twin = compile_improved(improved_twin(), steps)  # the helpers' code, unchanged
-    twin.fit(image_dataset(x, y, batch_size=GLOBAL_BATCH, seed=SEED, epochs=EPOCHS), epochs=EPOCHS)
+        twin = improved_twin()                           # synchronised batch norm under several replicas
+        twin.compile(optimizer=keras.optimizers.Adam(warmup_cosine(steps, 3e-3)),
+                     loss=across_replicas(batch_contrastive_loss))  # the loss of the global batch
+    twin.fit(image_dataset(x, y, batch_size=GLOBAL_BATCH, seed=SEED), epochs=EPOCHS)
 
 Two things break when a loss over **all pairs in a batch** meets a split batch, and the helpers handle both:
 
 - each replica sees only its share of the batch, so the pairs between two replicas' images are lost:
-  :func:`across_replicas` gathers every replica's labels and embeddings first (notebook 12's and 14's batch
-  losses use it), so the loss is the one of the global batch;
+  :func:`across_replicas` wraps a batch loss of notebooks 12 and 14 so that it gathers every replica's labels
+  and embeddings first, and the loss is the one of the global batch (:func:`train_twin` wraps
+  :func:`helpers.losses.batch_contrastive_loss` so);
 - batch normalisation would average over the replica's images only: :func:`helpers.models.improved_twin`
   builds synchronised batch normalisation when it is built under a strategy of several replicas.
 
@@ -186,7 +189,8 @@ def train_twin(strategy, images, labels, *, global_batch: int, steps: int, seed:
     set_seed(seed)
     with strategy.scope():
         twin = improved_twin(width=width, synchronized=synchronized)
-        loss = batch_contrastive_loss if gather else batch_contrastive_loss.local
+        global_batch_loss = across_replicas(batch_contrastive_loss)
+        loss = global_batch_loss if gather else global_batch_loss.local
         twin.compile(optimizer=keras.optimizers.Adam(warmup_cosine(steps, 3e-3)), loss=loss)
     data = image_dataset(images, labels, batch_size=global_batch, seed=seed,
                          epochs=-(-steps // (len(images) // global_batch)))

@@ -25,6 +25,7 @@ nothing (its distance is zero by construction). Such input is refused with an er
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -38,15 +39,37 @@ from helpers._checks import (
     check_not_empty,
     check_pair_labels,
     check_same_length,
+    checked_by,
 )
 
 SIMILAR = 1.0
 DIFFERENT = 0.0
 
+# fit's default shuffle=True cannot shuffle a tf.data dataset, and Keras says so on every fit; the datasets
+# below visit their samples in a new order every epoch themselves (epoch_order), so the notice is not news.
+warnings.filterwarnings("ignore", message="`shuffle=True` was passed, but will be ignored since the data `x` was "
+                        "provided as a tf.data.Dataset")
 
-def generate_pair_indices(
-    labels: object, rng: np.random.Generator | int
-) -> tuple[np.ndarray, np.ndarray]:
+
+def _check_anchors(labels: object, rng: object) -> dict:
+    """What :func:`generate_pair_indices` needs: class ids, at least two classes, each of two samples or more."""
+    labels = check_labels(labels)
+    check_not_empty(labels, "labels")
+    rng = as_rng(rng)
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(f"labels: need at least two classes to form negative pairs, got only class {classes[0]}")
+    lonely = classes[counts < 2]
+    if len(lonely):
+        raise ValueError(
+            f"labels: class(es) {lonely.tolist()} have a single sample, so no positive pair is possible; "
+            "drop those samples or add more of the class"
+        )
+    return {"labels": labels, "rng": rng}
+
+
+@checked_by(_check_anchors)
+def generate_pair_indices(labels: object, rng: np.random.Generator | int) -> tuple[np.ndarray, np.ndarray]:
     """Draw one positive and one negative partner for every anchor, as indices.
 
     ``labels``: 1-D integer class ids, shape (N,), at least two classes, each with at least two samples.
@@ -61,22 +84,9 @@ def generate_pair_indices(
     >>> idx.shape, y.shape, float(y.mean())
     ((8, 2), (8,), 0.5)
     """
-    labels = check_labels(labels)
-    check_not_empty(labels, "labels")
-    rng = as_rng(rng)
     n = len(labels)
-
     order = np.argsort(labels, kind="stable")  # indices grouped by class
     classes, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
-    if len(classes) < 2:
-        raise ValueError(f"labels: need at least two classes to form negative pairs, got only class {classes[0]}")
-    lonely = classes[counts < 2]
-    if len(lonely):
-        raise ValueError(
-            f"labels: class(es) {lonely.tolist()} have a single sample, so no positive pair is possible; "
-            "drop those samples or add more of the class"
-        )
-
     cls = np.searchsorted(classes, labels)
     start, count = starts[cls], counts[cls]
     position = np.empty(n, dtype=np.int64)
@@ -97,6 +107,16 @@ def generate_pair_indices(
     return indices[shuffle].astype(np.int64), pair_labels[shuffle]
 
 
+def _check_images_and_labels(images: object, labels: object, rng: object) -> dict:
+    """What :func:`generate_pairs_loop` needs: one class id per image, at least two classes."""
+    images, labels, rng = as_array(images, "images"), check_labels(labels), as_rng(rng)
+    check_same_length(images, labels, "images", "labels")
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels: need at least two classes to form negative pairs")
+    return {"images": images, "labels": labels, "rng": rng}
+
+
+@checked_by(_check_images_and_labels)
 def generate_pairs_loop(images: object, labels: object, rng: np.random.Generator | int
                         ) -> tuple[np.ndarray, np.ndarray]:
     """A loop in the style of the article's ``generate_pairs`` (one iteration per image, a random partner of
@@ -108,11 +128,6 @@ def generate_pairs_loop(images: object, labels: object, rng: np.random.Generator
     >>> pairs.shape, float(y.mean())
     ((8, 2, 28, 28), 0.5)
     """
-    images, labels, rng = as_array(images, "images"), check_labels(labels), as_rng(rng)
-    check_same_length(images, labels, "images", "labels")
-    if len(np.unique(labels)) < 2:
-        raise ValueError("labels: need at least two classes to form negative pairs")
-
     pairs, pair_labels = [], []
     for i in range(len(images)):
         same = rng.choice(np.flatnonzero(labels == labels[i]))  # may be i itself
@@ -152,40 +167,37 @@ def generate_pairs(
     return gather_pairs(images, indices), pair_labels
 
 
-def pair_dataset(
-    images: object, indices: object, pair_labels: object, batch_size: int = 64, shuffle_seed: int | None = None,
-    epochs: int = 1,
-):
-    """A ``tf.data.Dataset`` of ``((anchors, partners), labels)`` batches gathered lazily by index.
+def pair_dataset(images: object, indices: object, pair_labels: object, batch_size: int = 64,
+                 seed: int | None = None):
+    """One epoch of ``((anchors, partners), labels)`` batches, each image gathered by index when asked for.
 
-    Holds ``images`` once (e.g. the preprocessed float32 training images) instead of the 2 × 2N copies that
-    :func:`generate_pairs` materialises. Without ``shuffle_seed`` the order is that of ``indices`` (already
-    shuffled), so batches are identical to slicing the materialised arrays. With it, the dataset holds the
-    batches of ``epochs`` epochs, each epoch in its own order fixed by ``(shuffle_seed, epoch)`` — reshuffled
-    every epoch as ``fit`` does with arrays, and the same again when a run resumes half-way
-    (:class:`helpers.training.TrainingRun`).
+    The images are held once; the pairs are indices into them. With a ``seed``, every pass over the
+    dataset (every epoch of ``fit``) visits the pairs in a new order fixed by ``(seed, epoch)``; without
+    one, in the order of ``indices`` (validation and test pairs).
     """
+    images, indices, pair_labels = _checked_pairs(images, indices, pair_labels, seed)
     import tensorflow as tf
 
-    images = as_array(images, "images")
-    indices = check_indices(indices, len(images))
-    pair_labels = check_pair_labels(pair_labels)
-    check_same_length(indices, pair_labels, "indices", "pair_labels")
-    check_not_empty(indices, "indices")
-    batch_size, epochs = check_int(batch_size, "batch_size", 1), check_int(epochs, "epochs", 1)
-    if shuffle_seed is not None:
-        shuffle_seed = check_int(shuffle_seed, "shuffle_seed", 0, SEED_LIMIT - 1)
-    table, pairs, targets = tf.constant(images), tf.constant(indices.astype(np.int64)), tf.constant(pair_labels)
+    table, pairs, targets = tf.constant(images), tf.constant(indices), tf.constant(pair_labels)
 
     def gather(batch):
         chosen = tf.gather(pairs, batch)
         return (tf.gather(table, chosen[:, 0]), tf.gather(table, chosen[:, 1])), tf.gather(targets, batch)
 
-    if shuffle_seed is None:
-        order = tf.data.Dataset.range(len(indices)).batch(batch_size).repeat(epochs)
-    else:
-        order = epoch_batches(len(indices), batch_size, shuffle_seed, epochs)
-    return order.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+    n = len(indices)
+    order = (lambda epoch: np.arange(n)) if seed is None else (lambda epoch: epoch_order(n, seed, epoch))
+    return epoch_dataset(order, n, batch_size, gather)
+
+
+def _checked_pairs(images, indices, pair_labels, seed):
+    if seed is not None:
+        check_int(seed, "seed", 0, SEED_LIMIT - 1)
+    images = as_array(images, "images")
+    indices = check_indices(indices, len(images)).astype(np.int64)
+    pair_labels = check_pair_labels(pair_labels)
+    check_same_length(indices, pair_labels, "indices", "pair_labels")
+    check_not_empty(indices, "indices")
+    return images, indices, pair_labels
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -199,32 +211,63 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     >>> sorted(epoch_order(5, seed=42, epoch=1).tolist())
     [0, 1, 2, 3, 4]
     """
+    seed = check_int(seed, "seed", 0, SEED_LIMIT - 1)
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def image_dataset(images, labels, *, batch_size: int, seed: int, epochs: int):
-    """Batches of ``(images, labels)`` for ``epochs`` epochs, each epoch in the order :func:`epoch_order`
-    fixes — what ``fit(images, labels, shuffle=True)`` does, but resumable (notebooks 12 and 13)."""
+def image_dataset(images, labels, *, batch_size: int, seed: int, epochs: int | None = None):
+    """One epoch of ``(images, labels)`` batches; every pass (every epoch of ``fit``) in the order
+    :func:`epoch_order` fixes for ``(seed, epoch)`` — what ``fit(images, labels, shuffle=True)`` does, but
+    reproducible after a resume (notebooks 12 and 13). With ``epochs``, one pass holds that many epochs back
+    to back, always the same: a custom loop's stream of steps (notebook 15)."""
     import tensorflow as tf
 
     images, labels = as_array(images, "images"), as_array(labels, "labels")
     check_same_length(images, labels, "images", "labels")
+    check_not_empty(images, "images")
+    check_int(seed, "seed", 0, SEED_LIMIT - 1)
+    n = len(images)
+    if epochs is None:
+        order, length = (lambda epoch: epoch_order(n, seed, epoch)), n
+    else:
+        epochs = check_int(epochs, "epochs", 1)
+        stream = np.concatenate([epoch_order(n, seed, epoch) for epoch in range(epochs)])
+        order, length = (lambda _: stream), n * epochs
     table_x, table_y = tf.constant(images), tf.constant(labels)
-    batches = epoch_batches(len(images), batch_size, seed, epochs)
-    return batches.map(lambda idx: (tf.gather(table_x, idx), tf.gather(table_y, idx)),
-                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return epoch_dataset(order, length, batch_size, lambda idx: (tf.gather(table_x, idx), tf.gather(table_y, idx)))
 
 
-def epoch_batches(n: int, batch_size: int, seed: int, epochs: int):
-    """A dataset of index batches: for each epoch, ``epoch_order(n, seed, epoch)`` cut into batches."""
+class Epochs:
+    """Which epoch the next pass over a dataset is. Each pass takes the next one; a callback that resumes
+    a run (:class:`helpers.training.Checkpoints`) sets :attr:`next` to the epoch ``fit`` is about to run."""
+
+    def __init__(self, order):
+        self.order, self.next = order, 0
+
+    def __call__(self):
+        epoch, self.next = self.next, self.next + 1
+        return np.asarray(self.order(epoch), dtype=np.int64)
+
+
+def epoch_dataset(order, length: int, batch_size: int, gather):
+    """One epoch of batches: ``order(epoch)`` (``length`` indices) cut into batches of ``batch_size``, each
+    mapped through ``gather``. Every pass over it asks ``order`` for the next epoch (``dataset.epochs``, an
+    :class:`Epochs`, counts them), so ``fit`` sees a new order every epoch, and a resumed run the same
+    order an uninterrupted run would.
+
+    >>> data = epoch_dataset(lambda epoch: [epoch, epoch, epoch], 3, 2, lambda batch: batch)
+    >>> [b.tolist() for b in data.as_numpy_iterator()], [b.tolist() for b in data.as_numpy_iterator()]
+    ([[0, 0], [0]], [[1, 1], [1]])
+    """
     import tensorflow as tf
 
-    batch_size, seed, epochs = (check_int(batch_size, "batch_size", 1), check_int(seed, "seed", 0, SEED_LIMIT - 1),
-                                check_int(epochs, "epochs", 1))
-    if n < 1:
+    batch_size = check_int(batch_size, "batch_size", 1)
+    if length < 1:
         raise ValueError("expected at least one sample, got none")
-    orders = np.stack([epoch_order(n, seed, e) for e in range(epochs)]).astype(np.int64)
-    steps = math.ceil(n / batch_size)
-    data = tf.data.Dataset.from_tensor_slices(orders).flat_map(
-        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-    return data.apply(tf.data.experimental.assert_cardinality(steps * epochs))
+    epochs = Epochs(order)
+    data = tf.data.Dataset.range(1).map(lambda _: tf.ensure_shape(tf.numpy_function(epochs, [], tf.int64), [length]))
+    data = data.flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    data = data.apply(tf.data.experimental.assert_cardinality(math.ceil(length / batch_size)))
+    data = data.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+    data.epochs = epochs
+    return data

@@ -10,9 +10,17 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from helpers._checks import checked_by
 from helpers.models import INPUT_SHAPE
 
 
+def _check_digit_strengths(seed, rotation_degrees, zoom, shift, noise) -> None:
+    if not 0 <= rotation_degrees < 90 or not 0 <= zoom < 1 or not 0 <= shift < 0.5 or noise < 0:
+        raise ValueError("augmentation strengths out of range: rotation_degrees in [0, 90), zoom in [0, 1), "
+                         f"shift in [0, 0.5), noise ≥ 0; got {rotation_degrees}, {zoom}, {shift}, {noise}")
+
+
+@checked_by(_check_digit_strengths)
 def digit_augmenter(seed: int | None = None, *, rotation_degrees: float = 15.0, zoom: float = 0.2,
                     shift: float = 0.1, noise: float = 0.1) -> keras.Sequential:
     """Random transforms that keep a digit's identity: small rotation, zoom, shift, and pixel noise.
@@ -22,9 +30,6 @@ def digit_augmenter(seed: int | None = None, *, rotation_degrees: float = 15.0, 
     a 9). Active only in training mode (``augmenter(x, training=True)`` or inside ``fit``), one draw per
     image. Each layer gets its own seed derived from ``seed``.
     """
-    if not 0 <= rotation_degrees < 90 or not 0 <= zoom < 1 or not 0 <= shift < 0.5 or noise < 0:
-        raise ValueError("augmentation strengths out of range: rotation_degrees in [0, 90), zoom in [0, 1), "
-                         f"shift in [0, 0.5), noise ≥ 0; got {rotation_degrees}, {zoom}, {shift}, {noise}")
     seeds = [None] * 4 if seed is None else [seed + k for k in range(4)]
     return keras.Sequential([
         layers.RandomRotation(rotation_degrees / 360.0, fill_mode="constant", seed=seeds[0], name="rotate"),
@@ -34,6 +39,14 @@ def digit_augmenter(seed: int | None = None, *, rotation_degrees: float = 15.0, 
     ], name="digit_augmenter")
 
 
+def _check_clothes_strengths(seed, crop, shift, brightness, contrast) -> None:
+    for name, value, limit in (("crop", crop, 1), ("shift", shift, 0.5), ("brightness", brightness, 1),
+                               ("contrast", contrast, 1)):
+        if not 0 <= value < limit:
+            raise ValueError(f"{name}: expected a number in [0, {limit}), got {value!r}")
+
+
+@checked_by(_check_clothes_strengths)
 def clothes_augmenter(seed: int | None = None, *, crop: float = 0.4, shift: float = 0.1, brightness: float = 0.2,
                       contrast: float = 0.3) -> keras.Sequential:
     """Random transforms that keep a garment's identity: a mirror image, a crop, a shift, lighting.
@@ -46,10 +59,6 @@ def clothes_augmenter(seed: int | None = None, *, crop: float = 0.4, shift: floa
     the garments are photographed upright. Active only in training mode, one draw per image; each layer
     gets its own seed derived from ``seed``.
     """
-    for name, value, limit in (("crop", crop, 1), ("shift", shift, 0.5), ("brightness", brightness, 1),
-                               ("contrast", contrast, 1)):
-        if not 0 <= value < limit:
-            raise ValueError(f"{name}: expected a number in [0, {limit}), got {value!r}")
     seeds = [None] * 5 if seed is None else [seed + k for k in range(5)]
     return keras.Sequential([
         layers.RandomFlip("horizontal", seed=seeds[0], name="mirror"),
@@ -76,6 +85,12 @@ def augmenter_for(dataset: str, seed: int | None = None) -> keras.Sequential:
     return AUGMENTERS[dataset](seed)
 
 
+def _check_temperature(z1, z2, temperature) -> None:
+    if not temperature > 0:
+        raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
+
+
+@checked_by(_check_temperature)
 def nt_xent_loss(z1, z2, temperature: float = 0.2):
     """NT-Xent (normalised temperature-scaled cross-entropy, SimCLR's InfoNCE) of two views, scalar.
 
@@ -87,8 +102,6 @@ def nt_xent_loss(z1, z2, temperature: float = 0.2):
     >>> round(float(nt_xent_loss(ops.array([[1.0, 0.0], [0.0, 1.0]]), ops.array([[1.0, 0.0], [0.0, 1.0]]), 1.0)), 4)
     0.5514
     """
-    if not temperature > 0:
-        raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
     z = ops.concatenate([ops.cast(z1, "float32"), ops.cast(z2, "float32")], axis=0)
     z = z / ops.maximum(ops.sqrt(ops.sum(ops.square(z), axis=1, keepdims=True)), 1e-12)
     n = ops.shape(z1)[0]
@@ -121,6 +134,7 @@ class SimCLR(keras.Model):
     def __init__(self, encoder: keras.Model, head: keras.Model, augmenter: keras.Model, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.head, self.augmenter = encoder, head, augmenter
+        self.build((None, *encoder.input_shape[1:]))  # built from the start: load_weights works before any fit
 
     def build(self, input_shape):
         """Encoder and head are built by their own inputs; the augmenter learns its input shape here, unless

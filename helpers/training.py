@@ -1,20 +1,23 @@
-"""Training that survives an interruption, and replay of the weights that ``make refresh`` shipped.
+"""Training that survives an interruption, and the weights that ``make refresh`` shipped.
 
-Three notebooks train a network: 08 the article's, 12 the improved one, 13 SimCLR. On a 2-core CPU without
-AVX-512 that takes half an hour or more, so a run is wrapped in a :class:`TrainingRun`:
+Four notebooks train networks with plain ``model.fit``: 08 the article's, 12 the improved one, 13 SimCLR, 14
+one twin per loss. On a 2-core CPU without AVX-512 that takes half an hour or more, so they pass one extra
+callback, :class:`Checkpoints`:
 
-- :meth:`TrainingRun.fit` is ``model.fit`` that **resumes**. After every epoch it saves all the state the
-  next epoch depends on — every model variable (weights, batch-norm statistics, the random-seed states of
-  dropout and augmentation), the optimizer's state and the history so far — under ``build/checkpoints/``.
-  Run the cell again after an interruption (Ctrl-C, a closed laptop, a killed process) and training goes on
-  from the last finished epoch, with the same result bit for bit as an uninterrupted run: the data order of
-  every epoch is a function of (seed, epoch) (:func:`helpers.pairs.epoch_order`), not of how often the data was read. A
-  checkpoint belongs to one notebook's run: its parameters, the data set and data, the model, optimizer and
-  loss configuration, the callbacks and the helpers' code; change any of them and training starts afresh.
-- :meth:`TrainingRun.replay` loads the weights and the history that ``make refresh`` produced and committed
-  in ``notebooks/trained/`` (verified against their SHA-256 sums) instead of training: ``TRAIN = False`` in a
-  notebook, ``make run TRAIN=0``, and ``make test``, which sets ``COURSE_REPLAY=1``. Everything after the
-  training cell is computed from them as usual. The files hold weights only; the model is rebuilt from code.
+- After every epoch it saves all the state the next epoch depends on — every model variable (weights,
+  batch-norm statistics, the random-seed states of dropout and augmentation), the optimizer's state and the
+  history so far — under ``build/checkpoints/``, atomically. Run the cell again after an interruption
+  (Ctrl-C, a closed laptop, a killed process) and ``fit`` goes on from the last finished epoch, with the same
+  result bit for bit as an uninterrupted run: it also tells the training data which epoch comes next
+  (:class:`helpers.pairs.Epochs`), since each epoch's order is a function of (seed, epoch). A checkpoint
+  belongs to one run: its parameters, the data, the model, optimizer and loss configuration, the callbacks
+  and the helpers' code; change any of them and training starts afresh.
+- When training ends it saves the weights and the history in ``build/trained/`` (and, during
+  ``make refresh``, in ``notebooks/trained/`` for committing).
+
+``TRAIN = False`` in a notebook (``make run TRAIN=0``, and ``make test``) loads instead the weights and
+history that ``make refresh`` committed: :func:`shipped` (a file, verified against its SHA-256 sum) and
+:func:`shipped_history`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -33,10 +37,15 @@ import numpy as np
 from helpers._checks import check_int
 from helpers.artifacts import atomic_path, save_json
 
+# model.load_weights(shipped(...)) into a compiled model whose optimizer has not taken a step: Keras skips the
+# optimizer state saved with the weights, which a replay never needs (it does not train), and says so. Only
+# that notice is dropped; any other skipped variable still warns.
+warnings.filterwarnings("ignore", message=r"Skipping variable loading for optimizer '[a-z_0-9]+', because it has "
+                        r"2 variables whereas the saved optimizer has \d+ variables")
+
 #: Where ``make refresh`` commits the trained weights and histories (beside the notebooks).
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "trained"
 SUMS_FILE = "SHA256SUMS"
-REPLAY_VARIABLE = "COURSE_REPLAY"  # "1": every training notebook loads the shipped weights (make test)
 SHIP_VARIABLE = "COURSE_SHIP_DIR"  # set by `make refresh`: where finished runs put their weights for committing
 FRESH_VARIABLE = "COURSE_FRESH"  # "1" (make refresh): train from scratch, never resume a checkpoint
 PROGRESS_VARIABLE = "COURSE_PROGRESS_FILE"  # set by the runner: a file it shows on its terminal (headless runs)
@@ -44,17 +53,6 @@ PROGRESS_VARIABLE = "COURSE_PROGRESS_FILE"  # set by the runner: a file it shows
 
 class ReplayError(RuntimeError):
     """The shipped weights are missing, altered, or were trained with other parameters."""
-
-
-def should_train(train: bool) -> bool:
-    """The notebook's ``TRAIN`` parameter, unless ``COURSE_REPLAY=1`` asks for the shipped weights.
-
-    >>> should_train(False)  # True trains, unless COURSE_REPLAY=1 (as under `make test`)
-    False
-    """
-    if not isinstance(train, bool):
-        raise TypeError(f"TRAIN: expected True or False, got {train!r}")
-    return train and os.environ.get(REPLAY_VARIABLE, "0") != "1"
 
 
 def code_digest() -> str:
@@ -74,15 +72,19 @@ def sha256_file(path: Path) -> str:
 
 
 def read_sums(folder: Path) -> dict[str, str]:
-    """``{file name: sha256}`` from ``folder/SHA256SUMS`` (``sha256sum`` format)."""
+    """``{file name: sha256}`` from ``folder/SHA256SUMS`` (``sha256sum`` format); a malformed line is a
+    :class:`ReplayError` naming the file."""
     path = folder / SUMS_FILE
     if not path.is_file():
         return {}
     sums = {}
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
         if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*")] = digest
+            parts = line.split(maxsplit=1)
+            if len(parts) != 2 or len(parts[0]) != 64:
+                raise ReplayError(f"'{folder.name}/{SUMS_FILE}' line {number} is not 'SHA256  NAME' (cut or "
+                                  "edited): restore it with `git checkout -- notebooks/trained`")
+            sums[parts[1].lstrip("*")] = parts[0]
     return sums
 
 
@@ -108,6 +110,12 @@ def verified(folder: Path, name: str) -> Path:
         raise ReplayError(f"{name} does not match its SHA-256 in '{folder.name}/{SUMS_FILE}' (altered or "
                           "corrupt): restore it with `git checkout -- notebooks/trained` or train instead")
     return path
+
+
+def shipped(name: str, folder: str | os.PathLike | None = None) -> Path:
+    """The path of a file ``make refresh`` committed in ``notebooks/trained/``, verified against its
+    SHA-256 sum (``model.load_weights(shipped("siamese_article_mnist.weights.h5"))``)."""
+    return verified(SHIPPED_DIR if folder is None else Path(folder), name)
 
 
 def _layer_configs(model) -> list:
@@ -140,156 +148,156 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-class TrainingRun:
-    """One training run of a notebook: ``fit`` (resumable) or ``replay`` (the shipped weights).
+class TrainingHistory(keras.callbacks.History):
+    """Keras' ``History`` (``.history``: a dict of per-epoch lists) plus ``.seconds``, the training time of
+    the run that produced the weights."""
 
-    ``name``: the model's file stem (``siamese_article``, ``twin_improved``, ``simclr``); ``params``: every
-    parameter that changes the result (epochs, batch size, seed, learning rate ...). After either method,
-    ``history`` is the per-epoch log (a dict of lists, as ``History.history``) and ``seconds`` the training
-    time of the run that produced the weights.
+    seconds: float = 0.0
+
+
+class Checkpoints(TrainingHistory):
+    """``model.fit(..., callbacks=[Checkpoints(name, params, build_dir=...)])``: resume after a stop.
+
+    ``name``: the run's file stem (``siamese_article_mnist`` ...); ``params``: every parameter that changes
+    the result (epochs, batch size, seed, learning rate ...); ``data``: the training dataset, when its order
+    depends on the epoch (:func:`helpers.pairs.pair_dataset` and :func:`helpers.pairs.image_dataset` with a
+    seed). Being Keras' ``History``, it is what ``fit`` returns, with the epochs before a resume included.
     """
 
-    def __init__(self, name: str, model, *, dataset: str, params: dict, build_dir: str | os.PathLike):
-        self.name, self.model, self.dataset = name, model, dataset
-        self.params = {k: params[k] for k in sorted(params)}
+    def __init__(self, name: str, params: dict, *, build_dir: str | os.PathLike, data=None):
+        super().__init__()
+        self.name, self.run_params, self.data = name, {k: params[k] for k in sorted(params)}, data
         self.build_dir = Path(build_dir)
-        self.stem = f"{name}_{dataset}"
-        self.checkpoint: Path | None = None  # known once fit() sees the data and callbacks
-        self.history: dict[str, list[float]] = {}
-        self.seconds = 0.0
+        self.path: Path | None = None  # known once fit() starts: it depends on the model and the data
 
-    def _checkpoint_path(self, data, epochs: int, callbacks) -> Path:
-        """A file name that changes with anything that changes the result: the notebook's run name, data set,
-        parameters, the helpers' code, the model's and optimizer's configuration, the loss, the callbacks,
-        and the data itself (its size and first batch). A checkpoint of any other run is never resumed."""
-        import tensorflow as tf
-
+    # -- the checkpoint's identity -----------------------------------------------------------------------
+    def _checkpoint_path(self) -> Path:
+        """A file name that changes with anything that changes the result: the run's name, parameters, the
+        helpers' code, the model's and optimizer's configuration, the loss, ``fit``'s epochs and steps, and the
+        data itself (its first batch). A checkpoint of any other run is never resumed."""
         first = hashlib.sha256()
-        for batch in data.take(1):
-            for array in tf.nest.flatten(batch):
-                first.update(np.ascontiguousarray(array.numpy()).tobytes())
+        if self.data is not None:
+            import tensorflow as tf
+
+            self._set_epoch(0)
+            for batch in self.data.take(1):
+                for array in tf.nest.flatten(batch):
+                    first.update(np.ascontiguousarray(array.numpy()).tobytes())
         loss = getattr(self.model, "loss", None)
         optimizer = {k: v for k, v in self.model.optimizer.get_config().items() if k != "name"}
-        key = {"name": self.name, "dataset": self.dataset, "params": self.params, "code": code_digest(),
+        key = {"name": self.name, "params": self.run_params, "code": code_digest(),
                "model": _plain(_layer_configs(self.model)), "optimizer": _plain(optimizer),
-               "loss": getattr(loss, "__name__", type(loss).__name__), "epochs": epochs,
-               "callbacks": [type(c).__name__ for c in callbacks], "batches": int(data.cardinality()),
-               "first_batch": first.hexdigest()}
+               "loss": getattr(loss, "__name__", type(loss).__name__),
+               "fit": {k: self.params.get(k) for k in ("epochs", "steps")}, "first_batch": first.hexdigest()}
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-        return self.build_dir / "checkpoints" / f"{self.stem}-{digest}.npz"
+        return self.build_dir / "checkpoints" / f"{self.name}-{digest}.npz"
 
-    # -- training ---------------------------------------------------------------------------------------
-    def fit(self, data, *, epochs: int, validation_data=None, verbose: int | str | None = None, callbacks=(),
-            **fit_kwargs) -> dict:
-        """``model.fit(data, epochs=epochs, validation_data=...)``, resumed from the last finished epoch.
+    def _set_epoch(self, epoch: int) -> None:
+        epochs = getattr(self.data, "epochs", None)
+        if epochs is not None:
+            epochs.next = epoch
 
-        ``data`` holds the batches of all ``epochs`` in order (e.g. :func:`helpers.pairs.pair_dataset` or
-        :func:`helpers.pairs.image_dataset` with ``epochs=``), so that a resumed run skips exactly the epochs done.
-        ``callbacks`` run before the checkpoint (e.g. ``EarlyStopping``); other keyword arguments go to ``fit``
-        unchanged (e.g. ``validation_batch_size``).
-        """
-        steps = _steps_per_epoch(data, epochs)
-        self.checkpoint = self._checkpoint_path(data, epochs, callbacks)
+    # -- Keras' hooks ------------------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.path = self._checkpoint_path()
         if os.environ.get(FRESH_VARIABLE) == "1":  # make refresh: never resume an interrupted make run
-            self.checkpoint.unlink(missing_ok=True)
-        first_epoch = self._restore()
-        where = f"{self.checkpoint.parent.name}/{self.checkpoint.name}"
-        if not self.checkpoint.is_file():
-            self._save_checkpoint(0)  # the starting state: a stop during epoch 1 resumes from here too
-        elif first_epoch == 0:
+            self.path.unlink(missing_ok=True)
+        epoch = self._restore()
+        where = f"{self.path.parent.name}/{self.path.name}"
+        if epoch:
+            print(f"resuming after epoch {epoch} from {where} ({_format_seconds(self.seconds)} of training done)",
+                  flush=True)
+        elif self.path.is_file():
             print(f"starting again from the state saved before epoch 1 ({where})", flush=True)
         else:
-            print(f"resuming after epoch {first_epoch}/{epochs} from {where} "
-                  f"({_format_seconds(self.seconds)} of training done)", flush=True)
-        if first_epoch < epochs:
-            headless = bool(os.environ.get(PROGRESS_VARIABLE))  # papermill: one line per epoch in the notebook
-            verbose = (2 if headless else 1) if verbose is None else verbose
-            callbacks = [*callbacks, _EpochCheckpoint(self, epochs), _Progress(epochs, steps, self.stem)]
-            start, done = time.perf_counter(), self.seconds
-            self.model.fit(data.skip(first_epoch * steps), epochs=epochs, initial_epoch=first_epoch,
-                           steps_per_epoch=steps, validation_data=validation_data, shuffle=False,
-                           callbacks=callbacks, verbose=verbose, **fit_kwargs)
-            self.seconds = done + time.perf_counter() - start
-        self._finish()
-        return self.history
+            self._save(0)  # the starting state: a stop during epoch 1 resumes from here too
+        self.model._initial_epoch = epoch  # how Keras' own BackupAndRestore skips the epochs done
+        self._progress = _Progress(self.params.get("epochs") or 1, self.params.get("steps") or 1,
+                                   self.name)
+        self._started, self._done = time.perf_counter(), self.seconds
 
-    def _state(self) -> dict[str, np.ndarray]:
-        arrays = {f"model/{i}": np.asarray(v.numpy()) for i, v in enumerate(self.model.variables)}
-        optimizer = self.model.optimizer
-        if not optimizer.built:
-            optimizer.build(self.model.trainable_variables)
-        arrays.update({f"optimizer/{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
-        return arrays
+    def on_epoch_begin(self, epoch, logs=None):
+        self._set_epoch(epoch)
+        self._progress.on_epoch_begin(epoch)
 
-    def _save_checkpoint(self, epoch: int) -> None:
-        meta = json.dumps({"epoch": epoch, "history": self.history, "seconds": self.seconds})
-        with atomic_path(self.checkpoint) as tmp:
-            np.savez(tmp, meta=np.array(meta), **self._state())
+    def on_train_batch_end(self, batch, logs=None):
+        self._progress.on_train_batch_end(batch)
 
-    def _restore(self) -> int:
-        """Load the checkpoint of this exact run, if any; return the number of finished epochs."""
-        for stale in self.checkpoint.parent.glob(f"{self.stem}-*.npz"):
-            if stale != self.checkpoint:  # other parameters or code: never resumed, so not kept
-                stale.unlink(missing_ok=True)
-        if not self.checkpoint.is_file():
-            self.history, self.seconds = {}, 0.0
-            return 0
-        with np.load(self.checkpoint) as saved:
-            meta = json.loads(str(saved["meta"]))
-            model_vars, optimizer = self.model.variables, self.model.optimizer
-            if not optimizer.built:
-                optimizer.build(self.model.trainable_variables)
-            targets = [(f"model/{i}", v) for i, v in enumerate(model_vars)]
-            targets += [(f"optimizer/{i}", v) for i, v in enumerate(optimizer.variables)]
-            if len(saved.files) - 1 != len(targets) or any(tuple(saved[k].shape) != tuple(v.shape) for k, v in targets):
-                print(f"ignoring {self.checkpoint.name}: it does not fit this model", flush=True)
-                self.checkpoint.unlink()
-                self.history, self.seconds = {}, 0.0
-                return 0
-            for key, variable in targets:
-                variable.assign(saved[key])
-        self.history, self.seconds = meta["history"], float(meta["seconds"])
-        return int(meta["epoch"])
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        super().on_epoch_end(epoch, logs)
+        self.seconds = self._done + time.perf_counter() - self._started
+        if epoch + 1 < (self.params.get("epochs") or 0) and not self.model.stop_training:
+            self._save(epoch + 1)
 
-    def _finish(self) -> None:
+    def on_train_end(self, logs=None):
         """Save the final weights and history (build folder, and the shipping folder during `make refresh`)."""
+        self.model._initial_epoch = None
         self.seconds = round(self.seconds, 1)  # as recorded, so that a replay prints the same number
-        record = {"name": self.name, "dataset": self.dataset, "params": self.params, "history": self.history,
+        record = {"name": self.name, "params": self.run_params, "history": self.history,
                   "training_seconds": self.seconds}
         for folder in _record_folders(self.build_dir):
-            with atomic_path(folder / f"{self.stem}.weights.h5") as tmp:
+            with atomic_path(folder / f"{self.name}.weights.h5") as tmp:
                 keras_name = tmp.with_name(tmp.name[: -len(".h5")] + ".weights.h5")  # Keras insists on the suffix
                 try:
                     self.model.save_weights(keras_name)
                     os.replace(keras_name, tmp)
                 finally:
                     keras_name.unlink(missing_ok=True)
-            save_json(record, folder / f"{self.stem}.json")
-        self.checkpoint.unlink(missing_ok=True)
+            save_json(record, folder / f"{self.name}.json")
+        self.path.unlink(missing_ok=True)
 
-    # -- replay -----------------------------------------------------------------------------------------
-    def replay(self, folder: str | os.PathLike | None = None) -> dict:
-        """Load the shipped weights and history of this run instead of training (seconds, not minutes)."""
-        folder = SHIPPED_DIR if folder is None else Path(folder)
-        record = json.loads(verified(folder, f"{self.stem}.json").read_text())
-        if record["params"] != self.params:
-            differ = {k: (record["params"].get(k), v) for k, v in self.params.items() if record["params"].get(k) != v}
-            shown = ", ".join(f"{k}={new!r} (shipped: {old!r})" for k, (old, new) in differ.items())
-            raise ReplayError(f"the shipped {self.stem} weights were trained with other parameters: {shown}. "
-                              "Train instead (TRAIN = True).")
-        weights = verified(folder, f"{self.stem}.weights.h5")
-        optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is not None and not optimizer.built:  # as after fit: a model saved later loads cleanly
+    # -- saving and restoring ----------------------------------------------------------------------------
+    def _variables(self) -> list:
+        optimizer = self.model.optimizer
+        if not optimizer.built:
             optimizer.build(self.model.trainable_variables)
-        if not self.model.built:
-            from helpers.models import INPUT_SHAPE
+        return [*self.model.variables, *optimizer.variables]
 
-            self.model.build((None, *INPUT_SHAPE))
-        self.model.load_weights(weights)
-        self.history, self.seconds = record["history"], float(record["training_seconds"])
-        print(f"loaded the shipped weights of `make refresh` ({len(self.history['loss'])} epochs, "
-              f"{_format_seconds(self.seconds)} of training there) from {folder.name}/{weights.name}")
-        return self.history
+    def _save(self, epoch: int) -> None:
+        meta = json.dumps({"epoch": epoch, "history": self.history, "seconds": self.seconds})
+        arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(self._variables())}
+        with atomic_path(self.path) as tmp:
+            np.savez(tmp, meta=np.array(meta), **arrays)
+
+    def _restore(self) -> int:
+        """Load the checkpoint of this exact run, if any; return the number of finished epochs."""
+        for stale in self.path.parent.glob(f"{self.name}-*.npz"):
+            if stale != self.path:  # other parameters or code: never resumed, so not kept
+                stale.unlink(missing_ok=True)
+        self.history, self.seconds = {}, 0.0
+        if not self.path.is_file():
+            return 0
+        variables = self._variables()
+        try:
+            with np.load(self.path) as saved:
+                meta = json.loads(str(saved["meta"]))
+                arrays = [saved[f"v{i}"] for i in range(len(variables))]
+                if len(saved.files) - 1 != len(variables):
+                    raise ValueError("another number of variables")
+        except Exception as exc:  # a truncated or flipped file: BadZipFile, a CRC error, a missing key ...
+            print(f"ignoring {self.path.parent.name}/{self.path.name}: unreadable ({type(exc).__name__}); "
+                  "training starts from epoch 1", flush=True)
+            self.path.unlink(missing_ok=True)
+            return 0
+        if any(tuple(a.shape) != tuple(v.shape) for a, v in zip(arrays, variables)):
+            print(f"ignoring {self.path.name}: it does not fit this model", flush=True)
+            self.path.unlink(missing_ok=True)
+            return 0
+        for array, variable in zip(arrays, variables):
+            variable.assign(array)
+        self.history, self.seconds = meta["history"], float(meta["seconds"])
+        return int(meta["epoch"])
+
+
+def shipped_history(name: str, params: dict, folder: str | os.PathLike | None = None) -> TrainingHistory:
+    """The history ``make refresh`` recorded for run ``name`` with ``params`` (verified against its SHA-256
+    sum), as the :class:`TrainingHistory` that ``fit`` would have returned."""
+    record = shipped_record(name, params, folder)
+    history = TrainingHistory()
+    history.history, history.seconds = record["history"], float(record["training_seconds"])
+    return history
 
 
 def _record_folders(build_dir: str | os.PathLike) -> list[Path]:
@@ -302,7 +310,7 @@ def _record_folders(build_dir: str | os.PathLike) -> list[Path]:
 
 def ship_record(stem: str, record: dict, build_dir: str | os.PathLike) -> None:
     """Save a run's measured numbers (a run that leaves no weights to replay, as notebook 15's) where
-    :meth:`TrainingRun.fit` saves its record: ``build/trained/``, and the shipping folder during
+    :class:`Checkpoints` saves its record: ``build/trained/``, and the shipping folder during
     `make refresh`. ``record`` holds the run's ``params``; :func:`shipped_record` reads it back."""
     for folder in _record_folders(build_dir):
         save_json(record, folder / f"{stem}.json")
@@ -317,19 +325,6 @@ def shipped_record(stem: str, params: dict, folder: str | os.PathLike | None = N
         raise ReplayError(f"the shipped {stem} record was made with other parameters ({record.get('params')}, "
                           f"not {params}). Run it instead (TRAIN = True).")
     return record
-
-
-def _steps_per_epoch(data, epochs: int) -> int:
-    import tensorflow as tf
-
-    epochs = check_int(epochs, "epochs", 1)
-    total = int(data.cardinality())
-    if total == tf.data.INFINITE_CARDINALITY or total < 0:
-        raise ValueError("data: expected a finite dataset holding every epoch's batches (pair_dataset or "
-                         "image_dataset with epochs=...)")
-    if total % epochs:
-        raise ValueError(f"data: {total} batches do not split into {epochs} epochs; build it with epochs={epochs}")
-    return total // epochs
 
 
 class ValidationNeighbours(keras.callbacks.Callback):
@@ -354,46 +349,45 @@ class ValidationNeighbours(keras.callbacks.Callback):
             logs["val_knn1"] = leave_one_out_knn1(embed(self.model, self.images, self.batch_size), self.labels)
 
 
-class _EpochCheckpoint(keras.callbacks.Callback):
-    """After each epoch: extend the run's history and save the checkpoint (atomically)."""
-
-    def __init__(self, run: TrainingRun, epochs: int):
-        super().__init__()
-        self.run, self.epochs = run, epochs
-        self.started = time.perf_counter()
-        self.done = run.seconds
-
-    def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            self.run.history.setdefault(key, []).append(float(value))
-        self.run.seconds = self.done + time.perf_counter() - self.started
-        if epoch + 1 < self.epochs:
-            self.run._save_checkpoint(epoch + 1)
-
-
-class _Progress(keras.callbacks.Callback):
-    """Headless runs (``make run``): a line every ~10 % of an epoch with the time left, appended to the file
-    the runner shows on its terminal, so a slow machine never looks hung. The notebook itself keeps one line
-    per epoch; in JupyterLab, Keras' own progress bar shows the same live."""
+class _Progress:
+    """A line every ~10 % of an epoch with the time left, so that a slow machine never looks hung: appended
+    to the file the runner shows on its terminal (``make run``), or, in JupyterLab, one line in the cell's
+    output that updates in place (``fit(verbose=2)`` itself prints one line per epoch)."""
 
     def __init__(self, epochs: int, steps: int, label: str):
-        super().__init__()
         self.epochs, self.steps, self.label = epochs, steps, label
         self.every = max(1, math.ceil(steps / 10))
-        self.path = os.environ.get(PROGRESS_VARIABLE)
+        self.path, self.shown = os.environ.get(PROGRESS_VARIABLE), None
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch):
         self.epoch, self.start = epoch, time.perf_counter()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch):
         step = batch + 1
-        if not self.path or (step % self.every and step != self.steps):
+        if step % self.every and step != self.steps:
             return
         per_step = (time.perf_counter() - self.start) / step
         left = per_step * ((self.steps - step) + self.steps * (self.epochs - self.epoch - 1))
-        with open(self.path, "a") as f:
-            f.write(f"    {self.label}: epoch {self.epoch + 1}/{self.epochs}, step {step}/{self.steps}, "
-                    f"about {_format_seconds(left)} of training left\n")
+        line = (f"{self.label}: epoch {self.epoch + 1}/{self.epochs}, step {step}/{self.steps}, "
+                f"about {_format_seconds(left)} of training left")
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(f"    {line}\n")
+        elif _in_notebook():
+            from IPython.display import display
+
+            if self.shown is None:
+                self.shown = display(line, display_id=True)
+            else:
+                self.shown.update(line)
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return type(get_ipython()).__name__ == "ZMQInteractiveShell"
 
 
 def copy_shipped(staging: Path, destination: Path = SHIPPED_DIR) -> list[str]:

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                   epochs=args.epochs, seed=seed)
         label = f"{name} (seed {seed})"
         start = time.perf_counter()
-        history = model.fit(data, epochs=args.epochs, steps_per_epoch=steps // args.epochs, shuffle=False,
+        history = model.fit(data, epochs=args.epochs,
                             verbose=0, callbacks=[progress_callback(label, steps)])
         seconds = time.perf_counter() - start
         metrics = evaluate_twin(twin, (x_train, y_train), (x_val, y_val), (x_test, y_test),

@@ -115,11 +115,10 @@ def main(argv: list[str] | None = None) -> dict:
     for margin in args.margins:
         set_seed(args.seed)  # the same initial weights (and random state) for every margin
         model = compile_siamese(siamese_network(), learning_rate=args.learning_rate, margin=margin)
-        data = pair_dataset(x_train, train_idx, train_labels, batch_size=args.batch_size, shuffle_seed=args.seed,
-                            epochs=args.epochs)
+        data = pair_dataset(x_train, train_idx, train_labels, batch_size=args.batch_size, seed=args.seed)
         start = time.perf_counter()
         progress = progress_callback(f"m={margin:g}", batches)
-        history = model.fit(data, epochs=args.epochs, shuffle=False, verbose=0, callbacks=[progress])
+        history = model.fit(data, epochs=args.epochs, verbose=0, callbacks=[progress])
         seconds = time.perf_counter() - start
         twin = embedding_model(model)
         d_val = pair_distances(embed(twin, x_val), val_idx)

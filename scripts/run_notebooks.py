@@ -298,13 +298,12 @@ def _execute(notebooks: list[Path], overrides: dict, declared: dict, args: argpa
     import papermill as pm
 
     from helpers.artifacts import atomic_path
-    from helpers.training import FRESH_VARIABLE, REPLAY_VARIABLE, SHIP_VARIABLE, copy_shipped
+    from helpers.training import FRESH_VARIABLE, SHIP_VARIABLE, copy_shipped
 
     # A refresh executes into a staging folder that neither nbval nor JupyterLab looks into.
     staging_dir = args.notebooks_dir.parent / "build" / "refresh"
     if args.in_place:
-        os.environ.pop(REPLAY_VARIABLE, None)  # a refresh always trains: its weights are the ones committed ...
-        os.environ[FRESH_VARIABLE] = "1"  # ... from scratch, never resuming an interrupted `make run`
+        os.environ[FRESH_VARIABLE] = "1"  # a refresh trains from scratch, never resuming an interrupted `make run`
         remove_leftovers(args.notebooks_dir, staging_dir)
     _CurrentCell.follow()
     timings: list[tuple[str, float]] = []

@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """`make test`: the notebooks under nbval and the rest of the suite, as two pytest runs side by side.
 
-    COURSE_REPLAY=1 python scripts/run_tests.py --report build/test-report.xml
+    python scripts/run_tests.py --folder build/test
+
+nbval runs copies of the committed notebooks, made in ``FOLDER/notebooks`` with their ``TRAIN`` parameter set
+to False (papermill's ``--prepare-only``: a copy keeps every committed output, and gains one cell that sets
+the parameter). So the training notebooks load the weights ``make refresh`` committed instead of training,
+and everything the notebooks write goes to ``FOLDER/build`` (their ``BUILD_DIR``, ``../build``, is relative
+to the copy): a learner's own ``build/`` is never touched. pytest keeps its temporary folders in
+``FOLDER/tmp``, and the merged report is ``FOLDER/report.xml``.
 
 The notebooks must run one after the other in one pytest process (each reads what earlier ones built), and
 their replay keeps both cores busy most of the time. The other tests (unit tests, doctests, and the
@@ -38,10 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 #: CPU between sessions) kept the notebooks' run at its solo speed but left the other run a long tail alone
 #: (measured: 760 s in all, against 713 s at equal priority).
 RUNS = {
-    "notebooks": ["notebooks", "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-                  "-v", "-p", "no:cacheprovider"],
-    "tests": ["tests", "--doctest-modules", "helpers", "solutions"],
+    "notebooks": ["{folder}/notebooks", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
+                  "tests/nbval_sanitize.cfg", "-v", "-p", "no:cacheprovider", "--basetemp={folder}/tmp/notebooks"],
+    "tests": ["tests", "--doctest-modules", "helpers", "solutions", "--basetemp={folder}/tmp/tests"],
 }
+#: The committed notebooks, and the parameters their test copies get (where a notebook declares them).
+NOTEBOOKS = ROOT / "notebooks"
+TEST_PARAMETERS = {"TRAIN": False}
 
 #: pytest's exit statuses, for the summary line.
 PYTEST_STATUS = {0: "passed", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",
@@ -59,9 +69,32 @@ def describe(status: int) -> str:
     return PYTEST_STATUS.get(status, f"exit status {status}")
 
 
-def pytest_command(name: str, report: Path, extra: list[str]) -> list[str]:
-    """The command line of run ``name`` (a key of :data:`RUNS`), writing its JUnit XML to ``report``."""
-    return [sys.executable, "-m", "pytest", *RUNS[name], f"--junitxml={report}", *extra]
+def pytest_command(name: str, folder: Path, report: Path, extra: list[str]) -> list[str]:
+    """The command line of run ``name`` (a key of :data:`RUNS`) for the test folder ``folder``, writing its
+    JUnit XML to ``report``."""
+    args = [arg.format(folder=folder) for arg in RUNS[name]]
+    return [sys.executable, "-m", "pytest", *args, f"--junitxml={report}", *extra]
+
+
+def prepare_notebooks(folder: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
+    """Copies of the committed notebooks in ``folder``, each with the :data:`TEST_PARAMETERS` it declares
+    injected after its parameters cell and every committed output kept (what nbval compares against). The
+    folder is emptied first: a copy of a notebook since renamed or removed is never tested."""
+    import shutil
+
+    import papermill as pm
+    from run_notebooks import declared_parameters
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    copies = []
+    for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+        params = {k: v for k, v in TEST_PARAMETERS.items() if k in declared_parameters(path)}
+        copy = folder / path.name
+        pm.execute_notebook(str(path), str(copy), parameters=params, prepare_only=True, kernel_name="python3",
+                            progress_bar=False, log_output=False)
+        copies.append(copy)
+    return copies
 
 
 def merge_reports(parts: dict[str, Path], out: Path, seconds: float | None = None) -> int:
@@ -141,7 +174,8 @@ def _kill_group(process: subprocess.Popen) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", type=Path, required=True, help="the merged JUnit XML report to write")
+    parser.add_argument("--folder", type=Path, required=True,
+                        help="the test run's own folder: notebook copies, their build, temporary files, report.xml")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments, for both runs (after --)")
     args = parser.parse_args(argv)
 
@@ -160,11 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     # not inherited, so each pytest starts with Ctrl-C working and stops cleanly when forwarded one.
     previous = {sig: signal.signal(sig, handler) for sig, handler in ((signal.SIGTERM, terminate),
                                                                        (signal.SIGINT, signal.default_int_handler))}
-    with tempfile.TemporaryDirectory(prefix="course-tests-") as tmp:
+    folder = args.folder.resolve()
+    report = folder / "report.xml"
+    prepare_notebooks(folder / "notebooks")
+    with tempfile.TemporaryDirectory(prefix="parts-", dir=folder) as tmp:
         parts = {name: Path(tmp) / f"{name}.xml" for name in RUNS}
         try:
             for name in RUNS:
-                processes[name] = subprocess.Popen(pytest_command(name, parts[name], args.pytest_args), cwd=ROOT,
+                command = pytest_command(name, folder, parts[name], args.pytest_args)
+                processes[name] = subprocess.Popen(command, cwd=ROOT,
                                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                                    text=True, bufsize=1, start_new_session=True)
                 relay = threading.Thread(target=_relay, args=(name, processes[name].stdout, width, lock), daemon=True)
@@ -189,10 +227,10 @@ def main(argv: list[str] | None = None) -> int:
             print("make test: interrupted; both runs stopped", file=sys.stderr)
             return 130
         elapsed = time.monotonic() - start
-        cases = merge_reports(parts, args.report, elapsed)
+        cases = merge_reports(parts, report, elapsed)
     status = combined_status(statuses)
     print(f"make test: {'passed' if status == 0 else 'FAILED'} in {elapsed:.0f} s "
-          f"({cases} test results in {args.report})")
+          f"({cases} test results in {report})")
     return status
 
 

@@ -6,8 +6,8 @@ import numpy as np
 
 
 def pairs_seen_per_epoch(n_pairs: int, batch_size: int, seed: int, epochs: int) -> list[np.ndarray]:
-    """Exercise 1 (recall). The pair numbers each epoch of ``pair_dataset(..., shuffle_seed=seed,
-    epochs=epochs)`` visits, in order: one array of ``n_pairs`` per epoch.
+    """Exercise 1 (recall). The pair numbers that ``epochs`` passes over ``pair_dataset(..., seed=seed)``
+    visit, in order: one array of ``n_pairs`` per pass (a pass is one epoch of ``fit``).
 
     Every epoch trains on the *same* pairs — they were drawn once, by ``generate_pair_indices`` — in a new
     order, so the batches differ from epoch to epoch. (Notebook 12 instead forms new pairs in every batch.)
@@ -15,11 +15,12 @@ def pairs_seen_per_epoch(n_pairs: int, batch_size: int, seed: int, epochs: int) 
     of the seed and the epoch's number alone (``helpers.pairs.epoch_order``), not of a random generator's
     state that a stop would lose.
     """
-    from helpers.pairs import epoch_batches
+    from helpers.pairs import pair_dataset
 
-    batches = [np.asarray(batch) for batch in epoch_batches(n_pairs, batch_size, seed, epochs).as_numpy_iterator()]
-    per_epoch = -(-n_pairs // batch_size)
-    return [np.concatenate(batches[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+    images = np.arange(n_pairs, dtype=np.float32)[:, None]  # "image" k holds k: the anchors name their pairs
+    pairs = np.stack([np.arange(n_pairs), np.arange(n_pairs)], axis=1)
+    data = pair_dataset(images, pairs, np.zeros(n_pairs, np.float32), batch_size=batch_size, seed=seed)
+    return [np.concatenate([anchors.numpy().ravel() for (anchors, _), _ in data]).astype(int) for _ in range(epochs)]
 
 
 def expected_initial_loss(distance: float, margin: float = 1.0) -> float:
@@ -44,8 +45,8 @@ def initial_loss_check(model, images: np.ndarray, indices: np.ndarray, pair_labe
 
 def early_stopping(patience: int = 2):
     """Exercise 3 (design). Stop when the validation loss has not improved for ``patience`` epochs and keep
-    the best weights, instead of a fixed number of epochs. Pass it to ``run.fit(..., callbacks=[...])``;
-    the dataset still holds ``EPOCHS`` epochs, which is now the most it may train."""
+    the best weights, instead of a fixed number of epochs. Pass it to ``model.fit(..., callbacks=[...])``
+    beside the checkpoints; ``EPOCHS`` is now the most it may train."""
     import keras
 
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)

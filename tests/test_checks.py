@@ -59,14 +59,14 @@ def test_pair_dataset_refuses_labels_that_are_not_pair_labels(pair_labels, messa
 
 
 @pytest.mark.parametrize("seed", [True, -1, 2**32, 1.5])
-def test_pair_dataset_refuses_a_shuffle_seed_that_is_not_a_seed(seed):
-    with pytest.raises(ValueError, match="shuffle_seed: expected a whole number"):
-        pair_dataset(np.zeros((2, 28, 28, 1), np.float32), np.array([[0, 1], [1, 0]]), [1.0, 0.0], shuffle_seed=seed)
+def test_pair_dataset_refuses_a_seed_that_is_not_a_seed(seed):
+    with pytest.raises(ValueError, match="seed: expected a whole number"):
+        pair_dataset(np.zeros((2, 28, 28, 1), np.float32), np.array([[0, 1], [1, 0]]), [1.0, 0.0], seed=seed)
 
 
 def test_pair_dataset_on_no_pairs_is_a_clear_error_not_a_tensorflow_one():
     with pytest.raises(ValueError, match="indices: expected at least one sample"):
-        pair_dataset(np.zeros((2, 28, 28, 1), np.float32), np.zeros((0, 2), np.int64), np.zeros(0), shuffle_seed=1)
+        pair_dataset(np.zeros((2, 28, 28, 1), np.float32), np.zeros((0, 2), np.int64), np.zeros(0), seed=1)
 
 
 def test_preprocess_refuses_to_run_twice_even_on_black_and_white_images():

@@ -40,19 +40,22 @@ def test_one_replica_leaves_the_loss_as_it_is():
 
     rng = np.random.default_rng(0)
     labels, embeddings = rng.integers(0, 4, 16), rng.normal(size=(16, 8)).astype(np.float32)
-    for loss in (batch_contrastive_loss, triplet_semihard_loss):
-        plain = loss.__wrapped__  # the function under `@across_replicas`
+    for plain in (batch_contrastive_loss, triplet_semihard_loss):
+        loss = across_replicas(plain)
         assert float(loss(labels, embeddings)) == float(plain(labels, embeddings))
         assert float(loss.local(labels, embeddings)) == float(plain(labels, embeddings))
-    assert float(batch_contrastive_loss(labels, embeddings, margin=2.0)) == float(
-        batch_contrastive_loss.__wrapped__(labels, embeddings, margin=2.0))  # arguments pass through
+    assert float(across_replicas(batch_contrastive_loss)(labels, embeddings, margin=2.0)) == float(
+        batch_contrastive_loss(labels, embeddings, margin=2.0))  # arguments pass through
 
 
 def test_across_replicas_keeps_the_name_keras_saves_the_loss_under():
+    import keras
+
     from helpers.losses import batch_contrastive_loss
 
-    assert batch_contrastive_loss.__name__ == "batch_contrastive_loss"
-    assert across_replicas(batch_contrastive_loss.__wrapped__).__doc__ == batch_contrastive_loss.__doc__
+    assert keras.saving.get_registered_name(batch_contrastive_loss) == "helpers>batch_contrastive_loss"
+    assert across_replicas(batch_contrastive_loss).__name__ == "batch_contrastive_loss"
+    assert across_replicas(batch_contrastive_loss).__doc__ == batch_contrastive_loss.__doc__
 
 
 def test_improved_twin_synchronises_batch_norm_only_when_asked_or_under_several_replicas():
@@ -100,9 +103,17 @@ import helpers
 from helpers.distribute import (gather, held_out_images, logical_cpus, mirrored_strategy, train_twin,
                                 training_images)
 devices = logical_cpus(2)
-import numpy as np, tensorflow as tf
+import keras, numpy as np, tensorflow as tf
+from helpers.models import improved_twin
 strategy = mirrored_strategy(devices)
 assert mirrored_strategy(list(devices)) is strategy  # made once: a second one would break its collectives
+
+# improved_twin built under two replicas: synchronised batch norm, unless told otherwise
+def synchronised(twin):
+    return [layer.synchronized for layer in twin.layers if isinstance(layer, keras.layers.BatchNormalization)]
+with strategy.scope():
+    synchronised_by_default, asked_not_to = synchronised(improved_twin(width=4)), synchronised(
+        improved_twin(width=4, synchronized=False))
 
 # gather: every replica's share, stacked in replica order, on every replica
 shares = tf.constant(np.arange(12, dtype=np.float32).reshape(6, 2))
@@ -117,7 +128,8 @@ small = {**json.loads(sys.argv[1]), "held_out": held_out_images("mnist", 256)}
 runs = {"one": train_twin(tf.distribute.get_strategy(), images, labels, **small),
         "two": train_twin(strategy, images, labels, **small),
         "naive": train_twin(strategy, images, labels, gather=False, synchronized=False, **small)}
-print(json.dumps({"gathered": gathered, "losses": {k: r["losses"] for k, r in runs.items()},
+print(json.dumps({"synchronised": [synchronised_by_default, asked_not_to], "gathered": gathered,
+                  "losses": {k: r["losses"] for k, r in runs.items()},
                   "held_out": {k: r["held_out_loss"] for k, r in runs.items()}}))
 """
 
@@ -128,6 +140,7 @@ def test_two_replicas_train_like_one_device_and_the_naive_split_does_not():
                             text=True, timeout=LIMIT, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["synchronised"] == [[True] * 5, [False] * 5]
     expected = np.arange(12).reshape(6, 2).tolist()
     assert out["gathered"] == [expected, expected]  # both replicas hold the whole batch, in order
     one, two, naive = (np.array(out["losses"][k]) for k in ("one", "two", "naive"))

@@ -16,6 +16,7 @@ import run_tests
 from testkit import HANG_SECONDS
 
 SCRIPTS = Path(run_tests.__file__).resolve().parent
+ROOT = SCRIPTS.parent
 
 
 def _junit(path: Path, *names: str) -> Path:
@@ -60,8 +61,8 @@ def _suite(folder: Path, body: str) -> str:
 def test_make_test_passes_only_when_both_runs_pass(second, status, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(run_tests, "RUNS", {"notebooks": [_suite(tmp_path / "a", "def test_a():\n    pass\n")],
                                             "tests": [_suite(tmp_path / "b", second)]})
-    report = tmp_path / "report.xml"
-    assert run_tests.main(["--report", str(report)]) == status
+    report = tmp_path / "test" / "report.xml"
+    assert run_tests.main(["--folder", str(tmp_path / "test")]) == status
     out = capsys.readouterr().out
     assert "notebooks | " in out and "tests     | " in out  # every line says which run printed it
     assert ("make test: passed" in out) == (status == 0)
@@ -74,7 +75,7 @@ RUNNER = textwrap.dedent("""
     import run_tests
     hang = sys.argv[1]
     run_tests.RUNS = {"notebooks": [hang], "tests": [hang]}
-    sys.exit(run_tests.main(["--report", sys.argv[2]]))
+    sys.exit(run_tests.main(["--folder", sys.argv[2]]))
 """)
 
 HANG = textwrap.dedent("""
@@ -99,7 +100,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.integration
 def test_a_terminated_make_test_stops_both_runs_and_everything_they_started(tmp_path):
     hang, pids = _suite(tmp_path / "hang", HANG), tmp_path / "pids"
-    runner = subprocess.Popen([sys.executable, "-c", RUNNER, hang, str(tmp_path / "report.xml")], cwd=SCRIPTS,
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, hang, str(tmp_path / "test")], cwd=SCRIPTS,
                               env={**os.environ, "PIDS": str(pids)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     deadline = time.monotonic() + HANG_SECONDS
@@ -114,3 +115,22 @@ def test_a_terminated_make_test_stops_both_runs_and_everything_they_started(tmp_
     started = [int(pid) for line in pids.read_text().splitlines() for pid in line.split()]
     assert len(started) == 4 and not any(_alive(pid) for pid in started)  # both pytests and their children
 
+
+
+def test_the_notebooks_are_tested_as_copies_that_replay_and_keep_every_committed_output(tmp_path):
+    """make test runs nbval on copies in its own folder, with TRAIN = False injected where a notebook declares
+    it: the committed notebooks and a learner's build/ are never written to."""
+    import json
+
+    copies = run_tests.prepare_notebooks(tmp_path / "notebooks")
+    committed = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert [c.name for c in copies] == [c.name for c in committed]
+    for original, copy in zip(committed, copies):
+        ours, theirs = json.loads(copy.read_text()), json.loads(original.read_text())
+        injected = [c for c in ours["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        declares_train = any("TRAIN = " in "".join(c["source"]) for c in theirs["cells"]
+                             if "parameters" in c["metadata"].get("tags", []))
+        assert ["".join(c["source"]).strip() for c in injected] == (["# Parameters\nTRAIN = False"]
+                                                                     if declares_train else [])
+        kept = [c for c in ours["cells"] if c not in injected]
+        assert [c.get("outputs") for c in kept] == [c.get("outputs") for c in theirs["cells"]]

@@ -1,6 +1,6 @@
 """The weights in notebooks/trained/ are the ones the committed notebooks were produced from.
 
-`make test` replays these weights instead of training (COURSE_REPLAY=1), and nbval compares what the
+`make test` replays these weights instead of training (their test copies get TRAIN = False), and nbval compares what the
 notebooks compute from them with the committed outputs. These tests close the loop: each file matches its
 SHA-256 sum, and a number recomputed from the weights equals the number the committed notebook shows from
 the `make refresh` run that trained them (its training log, or its results table).

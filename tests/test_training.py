@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 from testkit import HANG_SECONDS
 
-from helpers.pairs import epoch_batches, epoch_order, pair_dataset
+from helpers.pairs import epoch_order, pair_dataset
 from helpers.training import (
-    REPLAY_VARIABLE,
     SHIP_VARIABLE,
+    Checkpoints,
     ReplayError,
-    TrainingRun,
+    read_sums,
     ship_record,
+    shipped_history,
     shipped_record,
-    should_train,
     verified,
     write_sums,
 )
@@ -36,55 +36,34 @@ ROOT = Path(__file__).resolve().parent.parent
 # -- the data order: a function of (seed, epoch) only ---------------------------------------------------------
 def test_epoch_order_is_a_permutation_fixed_by_seed_and_epoch():
     first = epoch_order(100, seed=7, epoch=0)
-    assert sorted(first.tolist()) == list(range(100))
+    np.testing.assert_array_equal(np.sort(first), np.arange(100))
     np.testing.assert_array_equal(first, epoch_order(100, seed=7, epoch=0))
     assert not np.array_equal(first, epoch_order(100, seed=7, epoch=1)), "a new order every epoch"
     assert not np.array_equal(first, epoch_order(100, seed=8, epoch=0)), "another seed, another order"
 
 
-def test_epoch_batches_visit_every_sample_once_per_epoch_and_resume_by_skipping():
-    batches = [b.tolist() for b in epoch_batches(10, batch_size=4, seed=3, epochs=3).as_numpy_iterator()]
-    assert [len(b) for b in batches] == [4, 4, 2] * 3
-    epochs = [sum(batches[3 * e: 3 * e + 3], []) for e in range(3)]
-    assert all(sorted(order) == list(range(10)) for order in epochs)
-    assert epochs[0] == epoch_order(10, 3, 0).tolist() and epochs[2] == epoch_order(10, 3, 2).tolist()
-    resumed = [b.tolist() for b in epoch_batches(10, 4, 3, 3).skip(3).as_numpy_iterator()]
-    assert resumed == batches[3:]  # what a run resumed after epoch 1 sees
-    with pytest.raises(ValueError, match="epochs"):
-        epoch_batches(10, 4, 3, 0)
+def _anchors(data) -> list[int]:
+    return [int(a) for (anchors, _), _ in data for a in anchors.numpy().ravel()]
 
 
-def test_pair_dataset_holds_every_epoch_each_in_its_own_seeded_order():
-    images = np.arange(40, dtype=np.float32).reshape(40, 1, 1, 1)
-    from helpers.pairs import generate_pair_indices
-
-    idx, y = generate_pair_indices(np.repeat(np.arange(4), 10), 0)
-
-    def anchors(seed):
-        data = pair_dataset(images, idx, y, batch_size=16, shuffle_seed=seed, epochs=2)
-        flat = np.concatenate([b[0][0].ravel() for b in data.as_numpy_iterator()])
-        return flat[:80], flat[80:]
-
-    first, second = anchors(7)
-    assert not np.array_equal(first, second), "a new order every epoch"
-    np.testing.assert_array_equal(np.sort(first), np.sort(idx[:, 0].astype(np.float32)))  # the same pairs
-    np.testing.assert_array_equal(np.sort(second), np.sort(first))
-    np.testing.assert_array_equal(anchors(7)[0], first)  # same seed, same orders
-    assert not np.array_equal(anchors(8)[0], first)
-    with pytest.raises(ValueError, match="shuffle_seed"):
-        pair_dataset(images, idx, y, shuffle_seed=-1)
+def test_each_pass_over_a_pair_dataset_is_one_epoch_in_its_own_order_and_a_resume_can_set_it():
+    n = 40
+    images = np.arange(n, dtype=np.float32)[:, None]  # "image" k holds k: the anchors name their pairs
+    pairs = np.stack([np.arange(n), np.arange(n)], axis=1)
+    data = pair_dataset(images, pairs, np.zeros(n, np.float32), batch_size=16, seed=3)
+    assert len(data) == 3  # one epoch: 40 pairs in batches of 16
+    passes = [_anchors(data) for _ in range(3)]
+    for epoch, seen in enumerate(passes):
+        assert seen == epoch_order(n, 3, epoch).tolist()
+    data.epochs.next = 1  # what Checkpoints does when fit resumes at epoch 2
+    assert _anchors(data) == passes[1]
+    fixed = pair_dataset(images, pairs, np.zeros(n, np.float32), batch_size=16)  # no seed: the given order
+    assert _anchors(fixed) == _anchors(fixed) == list(range(n))
+    with pytest.raises(ValueError, match="seed"):
+        pair_dataset(images, pairs, np.zeros(n, np.float32), seed=-1)
 
 
-# -- the switch and the sums ----------------------------------------------------------------------------------
-def test_should_train_follows_the_parameter_unless_the_tests_ask_for_replay(monkeypatch):
-    monkeypatch.delenv(REPLAY_VARIABLE, raising=False)
-    assert should_train(True) is True and should_train(False) is False
-    monkeypatch.setenv(REPLAY_VARIABLE, "1")
-    assert should_train(True) is False
-    with pytest.raises(TypeError, match="TRAIN"):
-        should_train("yes")
-
-
+# -- the sums -------------------------------------------------------------------------------------------------
 def test_verified_refuses_a_missing_an_unlisted_and_an_altered_file(tmp_path):
     (tmp_path / "a.json").write_text("{}")
     write_sums(tmp_path)
@@ -99,52 +78,54 @@ def test_verified_refuses_a_missing_an_unlisted_and_an_altered_file(tmp_path):
         verified(tmp_path, "a.json")
 
 
-def _small_twin():
-    from helpers.models import compile_siamese, siamese_network
+def test_a_cut_sums_file_is_a_clear_error_naming_it(tmp_path):
+    (tmp_path / "SHA256SUMS").write_text("0123abcd\n")
+    with pytest.raises(ReplayError, match=r"SHA256SUMS' line 1 .*git checkout"):
+        read_sums(tmp_path)
 
-    return compile_siamese(siamese_network())
 
-
-def test_replay_refuses_weights_trained_with_other_parameters(tmp_path):
-    record = {"name": "siamese_article", "dataset": "mnist", "params": {"EPOCHS": 5}, "history": {"loss": [1.0]},
-              "training_seconds": 1.0}
+def test_replay_refuses_a_record_made_with_other_parameters(tmp_path):
+    record = {"params": {"EPOCHS": 5}, "history": {"loss": [1.0]}, "training_seconds": 1.0}
     (tmp_path / "siamese_article_mnist.json").write_text(json.dumps(record))
     write_sums(tmp_path)
-    run = TrainingRun("siamese_article", _small_twin(), dataset="mnist", params={"EPOCHS": 1}, build_dir=tmp_path)
-    with pytest.raises(ReplayError, match=r"EPOCHS=1 \(shipped: 5\)"):
-        run.replay(tmp_path)
+    with pytest.raises(ReplayError, match="other parameters"):
+        shipped_history("siamese_article_mnist", {"EPOCHS": 1}, folder=tmp_path)
+    history = shipped_history("siamese_article_mnist", {"EPOCHS": 5}, folder=tmp_path)
+    assert history.history == {"loss": [1.0]} and history.seconds == 1.0
 
 
 # -- real, bounded training -----------------------------------------------------------------------------------
 CHILD = textwrap.dedent("""
     import json, os, sys
     import helpers
+    import keras
     import numpy as np
-    import helpers.training as training
     from helpers.data import load_mnist, preprocess
-    from helpers.models import compile_siamese, siamese_network
+    from helpers.losses import accuracy, contrastive_loss
+    from helpers.models import siamese_network
     from helpers.pairs import generate_pair_indices, pair_dataset
     from helpers.repro import set_seed
+    from helpers.training import Checkpoints
 
     build, out, stop_after = sys.argv[1], sys.argv[2], int(sys.argv[3])
     rng = set_seed(42)
     (x, y), _ = load_mnist(verbose=False)
     x, y = preprocess(x[:384]), y[:384]
     idx, labels = generate_pair_indices(y, rng)
-    data = pair_dataset(x, idx, labels, batch_size=64, shuffle_seed=42, epochs=2)
-    model = compile_siamese(siamese_network())
-    run = training.TrainingRun("siamese_article", model, dataset="mnist", params={"EPOCHS": 2}, build_dir=build)
-    if stop_after:  # killed outright (SIGKILL: nothing can clean up) right after the checkpoint of that epoch
-        save = training.TrainingRun._save_checkpoint
-        def save_then_die(self, epoch):
-            save(self, epoch)
-            if epoch == stop_after:
+    train_data = pair_dataset(x, idx, labels, batch_size=64, seed=42)
+    model = siamese_network()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss=contrastive_loss, metrics=[accuracy])
+
+    class Die(keras.callbacks.Callback):  # killed outright (SIGKILL: nothing can clean up) after that epoch
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == stop_after:
                 os.kill(os.getpid(), 9)
-        training.TrainingRun._save_checkpoint = save_then_die
-    history = run.fit(data, epochs=2, verbose=0)
+
+    checkpoints = Checkpoints("siamese_article_mnist", {"EPOCHS": 3}, build_dir=build, data=train_data)
+    history = model.fit(train_data, epochs=3, callbacks=[checkpoints, Die()], verbose=0)
     np.savez(out, *[v.numpy() for v in model.variables])
     with open(out + ".json", "w") as f:
-        json.dump({"history": history}, f)
+        json.dump({"history": history.history}, f)
 """)
 
 
@@ -155,6 +136,8 @@ def _child(build: Path, out: Path, stop_after: int) -> subprocess.CompletedProce
 
 @pytest.mark.integration
 def test_a_run_killed_after_epoch_1_resumes_in_a_new_process_bit_for_bit(tmp_path):
+    """Notebook 08's training as the learner sees it (model.compile, model.fit with the Checkpoints callback),
+    on 384 images: killed after epoch 1, run again in a new process, it ends where an uninterrupted run ends."""
     whole = _child(tmp_path / "whole", tmp_path / "whole.npz", 0)
     assert whole.returncode == 0, whole.stderr[-2000:]
     killed = _child(tmp_path / "stopped", tmp_path / "never.npz", 1)
@@ -163,19 +146,21 @@ def test_a_run_killed_after_epoch_1_resumes_in_a_new_process_bit_for_bit(tmp_pat
     assert len(list((tmp_path / "stopped" / "checkpoints").glob("*.npz"))) == 1
     resumed = _child(tmp_path / "stopped", tmp_path / "resumed.npz", 0)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert "resuming after epoch 1/2" in resumed.stdout
+    assert "resuming after epoch 1" in resumed.stdout
     a, b = np.load(tmp_path / "whole.npz"), np.load(tmp_path / "resumed.npz")
     assert len(a.files) == 11  # weights, and the seed states of the three dropout layers
     for key in a.files:
         np.testing.assert_array_equal(a[key], b[key])  # bitwise: same weights, same dropout seeds
     history_a = json.loads((tmp_path / "whole.npz.json").read_text())["history"]
     history_b = json.loads((tmp_path / "resumed.npz.json").read_text())["history"]
-    assert history_b == history_a and len(history_a["loss"]) == 2  # the full history, epoch 1 included
+    assert history_b == history_a and len(history_a["loss"]) == 3  # fit's history, epoch 1 included
     assert list((tmp_path / "stopped" / "checkpoints").iterdir()) == []  # a finished run keeps no checkpoint
+    record = json.loads((tmp_path / "stopped" / "trained" / "siamese_article_mnist.json").read_text())
+    assert record["history"] == history_a and record["params"] == {"EPOCHS": 3}
 
 
 def _tiny(tmp_path, dropout=0.4, epochs=2, n=96):
-    """The article's model on ``n`` random images (pairs of batch 32): a few steps, for the bookkeeping."""
+    """The article's model on ``n`` random images (pairs of batch 32), and its checkpoints callback."""
     import keras
 
     from helpers.models import compile_siamese, siamese_network, siamese_twin
@@ -184,110 +169,130 @@ def _tiny(tmp_path, dropout=0.4, epochs=2, n=96):
     keras.utils.set_random_seed(0)
     images = np.random.default_rng(0).random((n, 28, 28, 1)).astype(np.float32)
     idx, labels = generate_pair_indices(np.arange(n) % 4, 0)
-    data = pair_dataset(images, idx, labels, batch_size=32, shuffle_seed=0, epochs=epochs)
+    data = pair_dataset(images, idx, labels, batch_size=32, seed=0)
     twin = siamese_twin()
     for layer in twin.layers:
         if isinstance(layer, keras.layers.Dropout):
             layer.rate = dropout
     model = compile_siamese(siamese_network(twin))
-    return TrainingRun("siamese_article", model, dataset="mnist", params={"EPOCHS": epochs}, build_dir=tmp_path), data
+    return model, data, Checkpoints("siamese_article_mnist", {"EPOCHS": epochs}, build_dir=tmp_path, data=data)
+
+
+def _checkpoint_of(model, data, checkpoints, epochs=2):
+    checkpoints.set_model(model)
+    checkpoints.set_params({"epochs": epochs, "steps": len(data), "verbose": 0})
+    return checkpoints._checkpoint_path()
 
 
 def test_a_checkpoint_of_another_run_is_never_resumed(tmp_path):
-    import keras
+    model, data, checkpoints = _tiny(tmp_path)
+    path = _checkpoint_of(model, data, checkpoints)
+    assert path == _checkpoint_of(*_tiny(tmp_path))  # same run, same file
+    others = [_checkpoint_of(*_tiny(tmp_path, dropout=0.2)),  # the model changed (a learner's edit)
+              _checkpoint_of(*_tiny(tmp_path, epochs=3)),  # a parameter
+              _checkpoint_of(*_tiny(tmp_path, n=100)),  # the data
+              _checkpoint_of(*_tiny(tmp_path), epochs=3)]  # fit's epochs
+    assert len({path, *others}) == 5
+    checkpoints.path = path
+    checkpoints._save(1)
+    other = _tiny(tmp_path, dropout=0.2)
+    other[2].path = _checkpoint_of(*other)
+    assert other[2]._restore() == 0 and other[2].history == {}  # starts afresh ...
+    assert not path.exists()  # ... and the stale checkpoint of the same run is removed
 
-    run, data = _tiny(tmp_path)
-    path = run._checkpoint_path(data, 2, [])
-    assert path == _tiny(tmp_path)[0]._checkpoint_path(_tiny(tmp_path)[1], 2, [])  # same run, same file
-    others = [_tiny(tmp_path, dropout=0.2),  # the model changed (a learner's edit in the notebook)
-              _tiny(tmp_path, epochs=3),  # a parameter
-              _tiny(tmp_path, n=100)]  # the data
-    assert len({path} | {r._checkpoint_path(d, r.params["EPOCHS"], []) for r, d in others}) == 4
-    assert run._checkpoint_path(data, 2, [keras.callbacks.EarlyStopping()]) != path  # a callback
-    run.checkpoint = path
-    run.history = {"loss": [0.5]}
-    run._save_checkpoint(1)
-    other, other_data = others[0]
-    other.checkpoint = other._checkpoint_path(other_data, 2, [])
-    assert other._restore() == 0 and other.history == {}  # starts afresh ...
-    assert not path.exists()  # ... and the stale checkpoint of the same model is removed
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_corrupt_checkpoint_is_named_in_one_line_and_training_starts_afresh(tmp_path, damage, capsys):
+    model, data, checkpoints = _tiny(tmp_path / "whole")
+    model.fit(data, epochs=2, callbacks=[checkpoints], verbose=0)
+    expected = [v.numpy() for v in model.variables]
+    model, data, checkpoints = _tiny(tmp_path / "damaged")
+    checkpoints.path = _checkpoint_of(model, data, checkpoints)
+    checkpoints.history = {"loss": [0.5]}
+    checkpoints._save(1)
+    raw = bytearray(checkpoints.path.read_bytes())
+    raw = raw[: len(raw) // 2] if damage == "truncate" else raw[:100] + bytes([raw[100] ^ 0xFF]) + raw[101:]
+    checkpoints.path.write_bytes(bytes(raw))
+    model, data, checkpoints = _tiny(tmp_path / "damaged")
+    history = model.fit(data, epochs=2, callbacks=[checkpoints], verbose=0)
+    out = capsys.readouterr().out
+    assert "unreadable" in out and "checkpoints/siamese_article_mnist-" in out and "from epoch 1" in out
+    assert len(history.history["loss"]) == 2
+    for want, got in zip(expected, [v.numpy() for v in model.variables], strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_a_stop_during_epoch_1_and_a_second_fit_in_the_same_kernel_give_the_uninterrupted_weights(tmp_path):
     """Ctrl-C in JupyterLab half-way through the first epoch, then the cell run again: no half-trained start."""
     import keras
 
-    run, data = _tiny(tmp_path / "whole")
-    run.fit(data, epochs=2, verbose=0)
-    expected = [v.numpy() for v in run.model.variables]
+    model, data, checkpoints = _tiny(tmp_path / "whole")
+    model.fit(data, epochs=2, callbacks=[checkpoints], verbose=0)
+    expected = [v.numpy() for v in model.variables]
 
     class Stop(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             if batch == 2:
                 raise KeyboardInterrupt
 
-    stopped, data = _tiny(tmp_path / "stopped")
-    original_fit = stopped.model.fit
-
-    def fit_then_stop(*args, callbacks=(), **kwargs):
-        return original_fit(*args, callbacks=[*callbacks, Stop()], **kwargs)
-
-    stopped.model.fit = fit_then_stop
+    model, data, checkpoints = _tiny(tmp_path / "stopped")
     with pytest.raises(KeyboardInterrupt):
-        stopped.fit(data, epochs=2, verbose=0)
-    stopped.model.fit = original_fit  # the learner runs the cell again
-    stopped.fit(data, epochs=2, verbose=0)
-    for want, got in zip(expected, [v.numpy() for v in stopped.model.variables], strict=True):
+        model.fit(data, epochs=2, callbacks=[checkpoints, Stop()], verbose=0)
+    history = model.fit(data, epochs=2, callbacks=[checkpoints], verbose=0)  # the learner runs the cell again
+    for want, got in zip(expected, [v.numpy() for v in model.variables], strict=True):
         np.testing.assert_array_equal(got, want)
-    assert len(stopped.history["loss"]) == 2
+    assert len(history.history["loss"]) == 2
 
 
 def test_make_refresh_trains_from_scratch_even_with_a_checkpoint_there(tmp_path, monkeypatch, capsys):
     from helpers.training import FRESH_VARIABLE
 
-    run, data = _tiny(tmp_path)
-    run.checkpoint = run._checkpoint_path(data, 2, [])
-    run.history = {"loss": [9.0]}
-    run._save_checkpoint(1)
+    model, data, checkpoints = _tiny(tmp_path)
+    checkpoints.path = _checkpoint_of(model, data, checkpoints)
+    checkpoints.history = {"loss": [9.0]}
+    checkpoints._save(1)
     monkeypatch.setenv(FRESH_VARIABLE, "1")
-    history = run.fit(data, epochs=2, verbose=0)
-    assert len(history["loss"]) == 2 and history["loss"][0] != 9.0
+    history = model.fit(data, epochs=2, callbacks=[checkpoints], verbose=0)
+    assert len(history.history["loss"]) == 2 and history.history["loss"][0] != 9.0
     assert "resuming" not in capsys.readouterr().out
 
 
 def _short_run(kind: str, mnist, build: Path):
-    """A few steps of each notebook's training, through the same TrainingRun.fit and builders as the notebook.
+    """A few steps of each notebook's training, with the same builders, compile and Checkpoints as the notebook.
 
     Kept small (16, 8 and 4 steps; about 5 s each here): that the models really learn is shown by
     test_models' held-out check and by the shipped weights (test_shipped_weights)."""
     import keras
 
     from helpers.data import preprocess
-    from helpers.models import compile_improved, compile_siamese, improved_twin, siamese_network, warmup_cosine
+    from helpers.losses import batch_contrastive_loss
+    from helpers.models import compile_siamese, improved_twin, siamese_network, warmup_cosine
     from helpers.pairs import generate_pair_indices, image_dataset
     from helpers.repro import set_seed
     from helpers.selfsup import SimCLR, digit_augmenter, encoder, projection_head, simclr_loss
 
     (x, y), _ = mnist
     rng = set_seed(42)
+    epochs = 2
     if kind == "article":  # notebook 08
-        x, y, epochs = preprocess(x[:512]), y[:512], 2
+        x, y = preprocess(x[:512]), y[:512]
         idx, labels = generate_pair_indices(y, rng)
-        data = pair_dataset(x, idx, labels, batch_size=64, shuffle_seed=42, epochs=epochs)
+        data = pair_dataset(x, idx, labels, batch_size=64, seed=42)
         model = compile_siamese(siamese_network())
     elif kind == "improved":  # notebook 12
-        x, y, epochs = preprocess(x[:1024]), y[:1024], 2
-        data = image_dataset(x, y, batch_size=256, seed=42, epochs=epochs)
-        model = compile_improved(improved_twin(), steps=epochs * 4)
+        x, y = preprocess(x[:1024]), y[:1024]
+        data = image_dataset(x, y, batch_size=256, seed=42)
+        model = improved_twin()
+        model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(epochs * 4, 0.003)), loss=batch_contrastive_loss)
     else:  # notebook 13
-        x, epochs = preprocess(x[:512]), 2
-        data = image_dataset(x, np.zeros(len(x), np.float32), batch_size=256, seed=42, epochs=epochs)
+        x = preprocess(x[:512])
+        data = image_dataset(x, np.zeros(len(x), np.float32), batch_size=256, seed=42)
         enc = encoder()
         model = SimCLR(enc, projection_head(enc.output_shape[-1], dim=64), digit_augmenter(seed=42))
         model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(epochs * 2, 0.003)), loss=simclr_loss(0.2))
-    run = TrainingRun(kind, model, dataset="mnist", params={"EPOCHS": epochs}, build_dir=build)
-    history = run.fit(data, epochs=epochs, verbose=0)
-    return history["loss"], [v.numpy() for v in model.variables]
+    checkpoints = Checkpoints(f"{kind}_mnist", {"EPOCHS": epochs}, build_dir=build, data=data)
+    history = model.fit(data, epochs=epochs, callbacks=[checkpoints], verbose=0)
+    return history.history["loss"], [v.numpy() for v in model.variables]
 
 
 @pytest.mark.integration
@@ -302,19 +307,24 @@ def test_short_real_training_lowers_the_loss_and_repeats_bit_for_bit(kind, mnist
     assert (tmp_path / "a" / "trained" / f"{kind}_mnist.weights.h5").is_file()  # what replay would load
 
 
-def test_a_replayed_model_saves_and_loads_without_warnings(tmp_path):
-    """Notebook 09 loads the model notebook 08 saved; after a replay too, that must print nothing to stderr."""
-    import warnings
+def test_a_replayed_model_loads_saves_and_loads_again_without_warnings(tmp_path):
+    """Notebook 08 replays with model.load_weights(shipped(...)); notebook 09 loads the model 08 saved. Neither
+    may print a warning a learner would read as a fault (in a new process: pytest resets warning filters)."""
+    code = textwrap.dedent(f"""
+        import helpers
+        from helpers.artifacts import load_model, save_model
+        from helpers.models import compile_siamese, siamese_network
+        from helpers.training import shipped
 
-    from helpers.artifacts import load_model, save_model
-
-    run = TrainingRun("siamese_article", _small_twin(), dataset="mnist", build_dir=tmp_path,
-                      params={"EPOCHS": 5, "BATCH_SIZE": 64, "SEED": 42, "LEARNING_RATE": 0.001})
-    run.replay()
-    save_model(run.model, tmp_path / "m.keras")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        load_model(tmp_path / "m.keras")
+        model = compile_siamese(siamese_network())
+        model.load_weights(shipped("siamese_article_mnist.weights.h5"))
+        save_model(model, {str(tmp_path / "m.keras")!r})
+        load_model({str(tmp_path / "m.keras")!r})
+    """)
+    done = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=HANG_SECONDS)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Warning" not in done.stderr, done.stderr[-2000:]
 
 
 def test_validation_neighbours_logs_the_leave_one_out_1nn_of_the_epochs_weights(mnist, tmp_path):
@@ -334,9 +344,8 @@ def test_validation_neighbours_logs_the_leave_one_out_1nn_of_the_epochs_weights(
     twin = improved_twin()
     twin.compile(optimizer=keras.optimizers.Adam(1e-3), loss=batch_contrastive_loss)
     callback = ValidationNeighbours(images[:128], labels[:128])
-    run = TrainingRun("knn_test", twin, dataset="mnist", build_dir=tmp_path, params={"SEED": 0})
-    history = run.fit(image_dataset(images, labels, batch_size=64, seed=0, epochs=2), epochs=2, verbose=0,
-                      callbacks=[callback])
+    history = twin.fit(image_dataset(images, labels, batch_size=64, seed=0), epochs=2, verbose=0,
+                       callbacks=[callback]).history
     assert len(history["val_knn1"]) == 2
     final = leave_one_out_knn1(twin.predict(images[:128], verbose=0), labels[:128])
     assert history["val_knn1"][-1] == pytest.approx(final)
