@@ -85,10 +85,11 @@ def across_replicas(loss):
 
 def gather(context, values):
     """Every replica's ``values`` (each replica's share of the batch, the same size on each: a batch must split
-    evenly) stacked along the batch axis, in replica order, on every replica. Written as a sum of zero-padded
-    shares, ``all_reduce``, rather than ``all_gather``: both give exactly the same numbers and pass gradients
-    back (the gradient of an all-reduce sum is an all-reduce sum), but ``all_gather`` failed here under
-    ``MultiWorkerMirroredStrategy`` ("destinations can not be empty", TensorFlow 2.21)."""
+    evenly) stacked along the batch axis, in replica order, on every replica: a sum of zero-padded shares.
+
+    Written with ``all_reduce`` rather than ``all_gather``: both give exactly the same numbers and pass
+    gradients back (the gradient of an all-reduce sum is an all-reduce sum), but ``all_gather`` failed here
+    under ``MultiWorkerMirroredStrategy`` ("destinations can not be empty", TensorFlow 2.21)."""
     n, index = context.num_replicas_in_sync, context.replica_id_in_sync_group
     share = tf.shape(values)[0]
     values = tf.cast(values, "float32")  # labels too: small whole numbers are exact in float32

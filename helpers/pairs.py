@@ -28,6 +28,7 @@ import math
 import warnings
 
 import numpy as np
+import tensorflow as tf
 
 from helpers._checks import (
     SEED_LIMIT,
@@ -167,37 +168,37 @@ def generate_pairs(
     return gather_pairs(images, indices), pair_labels
 
 
+def _check_pair_dataset(images, indices, pair_labels, batch_size, seed):
+    if seed is not None:
+        seed = check_int(seed, "seed", 0, SEED_LIMIT - 1)
+    images = as_array(images, "images")
+    indices = check_indices(indices, len(images)).astype(np.int64)
+    pair_labels = check_pair_labels(pair_labels)
+    check_same_length(indices, pair_labels, "indices", "pair_labels")
+    check_not_empty(indices, "indices")
+    return {"images": images, "indices": indices, "pair_labels": pair_labels,
+            "batch_size": check_int(batch_size, "batch_size", 1), "seed": seed}
+
+
+@checked_by(_check_pair_dataset)
 def pair_dataset(images: object, indices: object, pair_labels: object, batch_size: int = 64,
                  seed: int | None = None):
     """One epoch of ``((anchors, partners), labels)`` batches, each image gathered by index when asked for.
 
     The images are held once; the pairs are indices into them. With a ``seed``, every pass over the
     dataset (every epoch of ``fit``) visits the pairs in a new order fixed by ``(seed, epoch)``; without
-    one, in the order of ``indices`` (validation and test pairs).
+    one, in the order of ``indices`` (validation and test pairs). A ``tf.data.Dataset``.
     """
-    images, indices, pair_labels = _checked_pairs(images, indices, pair_labels, seed)
-    import tensorflow as tf
-
     table, pairs, targets = tf.constant(images), tf.constant(indices), tf.constant(pair_labels)
 
-    def gather(batch):
-        chosen = tf.gather(pairs, batch)
+    def gather(batch):  # batch: which pairs, by number
+        chosen = tf.gather(pairs, batch)  # their (anchor, partner) indices
         return (tf.gather(table, chosen[:, 0]), tf.gather(table, chosen[:, 1])), tf.gather(targets, batch)
 
-    n = len(indices)
-    order = (lambda epoch: np.arange(n)) if seed is None else (lambda epoch: epoch_order(n, seed, epoch))
-    return epoch_dataset(order, n, batch_size, gather)
+    def order(epoch):  # the pair numbers that epoch visits, in order
+        return np.arange(len(pairs)) if seed is None else epoch_order(len(pairs), seed, epoch)
 
-
-def _checked_pairs(images, indices, pair_labels, seed):
-    if seed is not None:
-        check_int(seed, "seed", 0, SEED_LIMIT - 1)
-    images = as_array(images, "images")
-    indices = check_indices(indices, len(images)).astype(np.int64)
-    pair_labels = check_pair_labels(pair_labels)
-    check_same_length(indices, pair_labels, "indices", "pair_labels")
-    check_not_empty(indices, "indices")
-    return images, indices, pair_labels
+    return epoch_dataset(order, len(pairs), batch_size, gather)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -220,8 +221,6 @@ def image_dataset(images, labels, *, batch_size: int, seed: int, epochs: int | N
     :func:`epoch_order` fixes for ``(seed, epoch)`` — what ``fit(images, labels, shuffle=True)`` does, but
     reproducible after a resume (notebooks 12 and 13). With ``epochs``, one pass holds that many epochs back
     to back, always the same: a custom loop's stream of steps (notebook 15)."""
-    import tensorflow as tf
-
     images, labels = as_array(images, "images"), as_array(labels, "labels")
     check_same_length(images, labels, "images", "labels")
     check_not_empty(images, "images")
@@ -259,8 +258,6 @@ def epoch_dataset(order, length: int, batch_size: int, gather):
     >>> [b.tolist() for b in data.as_numpy_iterator()], [b.tolist() for b in data.as_numpy_iterator()]
     ([[0, 0], [0]], [[1, 1], [1]])
     """
-    import tensorflow as tf
-
     batch_size = check_int(batch_size, "batch_size", 1)
     if length < 1:
         raise ValueError("expected at least one sample, got none")

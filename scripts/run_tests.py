@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.folder.resolve()
     report = folder / "report.xml"
     prepare_notebooks(folder / "notebooks")
+    (folder / "tmp").mkdir(exist_ok=True)  # pytest makes each run's --basetemp, but not its parent
     with tempfile.TemporaryDirectory(prefix="parts-", dir=folder) as tmp:
         parts = {name: Path(tmp) / f"{name}.xml" for name in RUNS}
         try:
