@@ -140,18 +140,6 @@ def improved_twin(
     return keras.Model(inputs, outputs, name="improved_twin")
 
 
-def compile_improved(twin: keras.Model, steps: int, peak_learning_rate: float = 3e-3) -> keras.Model:
-    """Compile a twin for :func:`helpers.losses.batch_contrastive_loss` (batches of single images).
-
-    Adam with a schedule: the learning rate rises linearly to ``peak_learning_rate`` over the first 10 % of
-    ``steps`` (warm-up, while batch-norm statistics settle), then follows a cosine down to 1 % of the peak
-    at ``steps``, so the last epochs fine-tune instead of jumping around the minimum.
-    """
-    schedule = warmup_cosine(steps, peak_learning_rate)
-    twin.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss=batch_contrastive_loss)
-    return twin
-
-
 def warmup_cosine(steps: int, peak_learning_rate: float) -> keras.optimizers.schedules.LearningRateSchedule:
     """Linear warm-up from 0 to ``peak_learning_rate`` over the first 10 % of ``steps``, then a cosine
     decay to 1 % of the peak at ``steps``."""
