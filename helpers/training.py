@@ -10,7 +10,7 @@ callback, :class:`Checkpoints`:
   (Ctrl-C, a closed laptop, a killed process) and ``fit`` goes on from the last finished epoch, with the same
   result bit for bit as an uninterrupted run: it also tells the training data which epoch comes next
   (:class:`helpers.pairs.Epochs`), since each epoch's order is a function of (seed, epoch). A checkpoint
-  belongs to one run: its parameters, the data, the model, optimizer and loss configuration, the callbacks
+  belongs to one run: its parameters, the data, the model, optimizer and loss configuration, ``fit``'s epochs
   and the helpers' code; change any of them and training starts afresh.
 - When training ends it saves the weights and the history in ``build/trained/`` (and, during
   ``make refresh``, in ``notebooks/trained/`` for committing).
