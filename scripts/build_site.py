@@ -11,7 +11,10 @@ notebook with the objectives of its "You will learn" list, then shows the README
 pitfalls and further reading of ``docs/``, all read at build time, so the index never disagrees with them.
 Nothing is re-executed: the pages show the outputs stored in the notebooks (the committed ones by default,
 or ``build/executed`` after ``make run``). A code cell hidden in JupyterLab (``"jupyter": {"source_hidden":
-true}`` in its metadata) shows no source on its page, only its outputs, as a learner sees it there.
+true}`` in its metadata) shows no source on its page, only its outputs, as a learner sees it there. Outputs
+pass the same sanitiser as markdown, whoever wrote them: HTML keeps only safe markup, an output that needs a
+script (JavaScript, a widget) becomes a one-line note, and each output is cut at OUTPUT_LIMIT characters, with a
+note saying so.
 
 The pages load nothing from the network. Formulas (``$…$``, ``$$…$$``) are converted to MathML here, at build
 time, with latex2mathml, and the browser draws them itself (MathML Core, in Chromium since version 109, and
@@ -40,14 +43,24 @@ STYLE = """<style>
 </style>"""
 
 
-# What rendered markdown may contain: everything the course's markdown produces (headings with anchors,
-# lists, tables, code with highlighting, links), nothing that runs (no <script>, <svg>, <iframe>, event
-# handlers such as onload=, or javascript: links), whoever wrote the notebook.
+# What rendered markdown and HTML outputs may contain: everything the course's markdown produces (headings
+# with anchors, lists, tables, code with highlighting, links) and the coloured <pre> of Keras' model summary,
+# nothing that runs (no <script>, <svg>, <iframe>, event handlers such as onload=, or javascript: links),
+# whoever wrote the notebook. Styles keep only SAFE_CSS: colours and fonts, nothing that fetches or moves.
 SAFE_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2", "h3", "h4",
              "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "span", "strong", "sub", "summary",
              "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
-SAFE_ATTRIBUTES = {"*": ["class", "id", "title"], "a": ["href", "title", "class"], "img": ["src", "alt", "title"],
-                   "td": ["align"], "th": ["align"]}
+def _image_attribute(tag: str, name: str, value: str) -> bool:
+    """An image's source stays only when it lies beside the page: a page loads nothing from the network."""
+    if name == "src":
+        return not re.match(r"^([a-z][a-z0-9+.-]*:|//)", value, re.IGNORECASE)
+    return name in ("alt", "title", "class", "id")
+
+
+SAFE_ATTRIBUTES = {"*": ["class", "id", "title"], "a": ["href", "title", "class"], "img": _image_attribute,
+                   "td": ["align"], "th": ["align"], "pre": ["style"], "span": ["style"]}
+SAFE_CSS = ("color", "background-color", "font-weight", "font-style", "text-decoration", "text-decoration-color",
+            "white-space", "overflow-x", "line-height", "font-family")
 # The MathML that latex2mathml emits for the course's formulas, and no more: tests/test_site.py checks that
 # every formula in the notebooks keeps all of its elements and attributes through the sanitiser (a new
 # construct fails that test until it is added here). Left out on purpose: <semantics>/<annotation-xml>
@@ -58,12 +71,14 @@ MATHML_ATTRIBUTES = {"math": ["display", "xmlns"], "mi": ["mathvariant"], "mo": 
 
 
 def sanitize(fragment: str) -> str:
-    """Rendered markdown reduced to :data:`SAFE_TAGS` and :data:`MATHML_TAGS`; unsafe markup is removed, links
-    keep http(s)/mailto or relative targets only."""
+    """Rendered markdown or an HTML output reduced to :data:`SAFE_TAGS` and :data:`MATHML_TAGS`; unsafe markup is
+    removed, links keep http(s)/mailto or relative targets only."""
     import bleach
+    from bleach.css_sanitizer import CSSSanitizer
 
     return bleach.clean(fragment, tags=SAFE_TAGS | MATHML_TAGS, attributes={**SAFE_ATTRIBUTES, **MATHML_ATTRIBUTES},
-                        protocols={"http", "https", "mailto"}, strip=True, strip_comments=True)
+                        protocols={"http", "https", "mailto"}, strip=True, strip_comments=True,
+                        css_sanitizer=CSSSanitizer(allowed_css_properties=SAFE_CSS))
 
 
 class FormulaError(ValueError):
@@ -225,13 +240,62 @@ def docs_page(path: Path) -> str:
                      for line, heading in markdown_lines(path.read_text(encoding="utf-8"))).strip() + "\n"
 
 
-def show_as_in_jupyterlab(nb):
-    """A copy of ``nb`` in which every code cell hidden in JupyterLab (``metadata.jupyter.source_hidden``)
-    has its source left out of the page (nbconvert's ``transient.remove_source``); its outputs stay."""
+# What a page shows of a code cell's output: these types only (the rest need a script to render, and a page
+# runs none), each cut at OUTPUT_LIMIT characters with a note saying so. The course's largest output is a
+# 257 KB figure (base64) and its largest text 3 KB, so the limit leaves room for twice that figure, while a
+# runaway print (60,000 lines) or a pasted data dump adds at most half a megabyte to the page, not fifty.
+SHOWN = ("text/html", "text/markdown", "text/latex", "image/svg+xml", "image/png", "image/jpeg", "text/plain")
+NEEDS_SCRIPT = ("application/javascript", "application/vnd.jupyter.widget-view+json")
+OUTPUT_LIMIT = 500_000
+NOT_RUN = "output not shown: it needs a script, and scripts are not run on this site"
+
+
+def cut(text: str) -> tuple[str, str]:
+    """The first :data:`OUTPUT_LIMIT` characters of ``text``, and the note to show after them (``""`` if none)."""
+    if len(text) <= OUTPUT_LIMIT:
+        return text, ""
+    return text[:OUTPUT_LIMIT], f"[output truncated: the first {OUTPUT_LIMIT:,} of {len(text):,} characters]"
+
+
+def show_output(output) -> None:
+    """``output`` as a page shows it, whoever wrote it: HTML through :func:`sanitize` (as markdown is), an output
+    that needs a script (JavaScript, a widget, a diagram) as a note, each text cut by :func:`cut`, an image too
+    large as a note; of its metadata only numeric sizes stay (nbconvert writes them into the tag unquoted)."""
+    if output.output_type == "stream":
+        head, note = cut(output.text)
+        output.text = f"{head}\n{note}" if note else head
+    elif output.output_type == "error":
+        head, note = cut("\n".join(output.traceback))
+        output.traceback = [head, note] if note else output.traceback
+    else:
+        data = {mime: value for mime, value in output.data.items() if mime in SHOWN}
+        if not data or any(mime in output.data for mime in NEEDS_SCRIPT):
+            data = {"text/plain": NOT_RUN}
+        for mime, value in list(data.items()):
+            head, note = cut(value)
+            if mime == "text/html":
+                data[mime] = sanitize(head) + (f"<p>{note}</p>" if note else "")
+            elif note and mime.startswith("image/"):
+                data = {"text/plain": f"output not shown: a {len(value):,}-character image, over this site's limit"}
+                break
+            else:
+                data[mime] = f"{head}\n\n{note}" if note else head
+        output.data = data
+        output.metadata = {mime: {key: value for key, value in sizes.items()
+                                  if key in ("width", "height") and type(value) is int}
+                           for mime, sizes in output.get("metadata", {}).items() if isinstance(sizes, dict)}
+
+
+def as_shown_on_the_site(nb):
+    """A copy of ``nb`` as its page shows it: every code cell hidden in JupyterLab (``metadata.jupyter.
+    source_hidden``) has its source left out (nbconvert's ``transient.remove_source``), its outputs stay; every
+    output goes through :func:`show_output`."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("jupyter", {}).get("source_hidden", False):
             cell.metadata.setdefault("transient", {})["remove_source"] = True
+        for output in cell.get("outputs", []):
+            show_output(output)
     return nb
 
 
@@ -329,7 +393,7 @@ def _write_site(paths: list[Path], books: list, notebooks_dir: Path, sections: l
     for k, (path, nb) in enumerate(zip(paths, books, strict=True)):
         title, objectives = title_and_objectives(nb)
         try:
-            body, _ = exporter.from_notebook_node(show_as_in_jupyterlab(nb),
+            body, _ = exporter.from_notebook_node(as_shown_on_the_site(nb),
                                                   resources={"metadata": {"name": title or path.stem}})
         except FormulaError as exc:
             raise SystemExit(f"error: {path.parent.name}/{path.name}: {exc}; the site was not built") from None

@@ -281,12 +281,12 @@ FASHION_MISSING = ("Fashion-MNIST is not on this machine and cannot be downloade
 def test_fashion_mnist_full_and_verified(monkeypatch):
     """Offline from Debian's dataset-fashion-mnist package (installed by .ci/run), online from Keras.
 
-    Where neither is available it is skipped with what to install; CI (COURSE_REQUIRE_DATA=1) never skips."""
+    Where neither is available it is skipped with what to install; CI (COURSE_NO_SKIPS=1) never skips."""
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
     try:
         (x_train, y_train), (x_test, y_test) = load_dataset("fashion_mnist", verbose=False)
     except DatasetError as exc:
-        if "through Keras failed" not in str(exc) or os.environ.get("COURSE_REQUIRE_DATA") == "1":
+        if "through Keras failed" not in str(exc) or os.environ.get("COURSE_NO_SKIPS") == "1":
             raise  # a corrupt copy is a failure anywhere; a missing one is a failure in CI
         pytest.skip(FASHION_MISSING)
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_imports.ipynb"
 MISSING = ("JupyterLab browser test needs Debian's chromium and chromium-driver "
            "(sudo apt-get install chromium chromium-driver; .ci/run installs them)")
-if os.environ.get("COURSE_REQUIRE_BROWSER") == "1" and not (CHROMIUM and CHROMEDRIVER):
-    raise RuntimeError(MISSING + " — and COURSE_REQUIRE_BROWSER=1 says this run must not skip it")
+if os.environ.get("COURSE_NO_SKIPS") == "1" and not (CHROMIUM and CHROMEDRIVER):
+    raise RuntimeError(MISSING + " — and COURSE_NO_SKIPS=1 says this run must not skip it")
 pytestmark = [pytest.mark.e2e,  # a real JupyterLab in a real browser
               pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=MISSING)]
 TOKEN = "course-test-token"

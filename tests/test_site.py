@@ -3,7 +3,7 @@ formulas are MathML that a browser renders offline, cells hidden in JupyterLab s
 shows the README's introduction, its citation of the article and its sections, and the reference pages of docs/.
 
 The browser test needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); it is skipped
-with a message saying so where they are absent, unless ``COURSE_REQUIRE_BROWSER=1``.
+with a message saying so where they are absent, unless ``COURSE_NO_SKIPS=1``.
 """
 
 import html
@@ -180,8 +180,8 @@ def test_no_page_loads_anything_from_the_network(site):
 @pytest.mark.e2e  # a real browser
 def test_the_contrastive_loss_renders_as_math_in_a_browser_offline(site):
     if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
-            pytest.fail(NO_BROWSER + " — and COURSE_REQUIRE_BROWSER=1 says this run must not skip it")
+        if os.environ.get("COURSE_NO_SKIPS") == "1":
+            pytest.fail(NO_BROWSER + " — and COURSE_NO_SKIPS=1 says this run must not skip it")
         pytest.skip(NO_BROWSER)
     driver = headless_chromium("1200,900")
     try:
@@ -221,9 +221,10 @@ class Active(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.handlers, self.urls, self.scripts, self._in_script = [], [], [], False
+        self.handlers, self.urls, self.scripts, self.tags, self._in_script = [], [], [], [], False
 
     def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
         self._in_script = tag == "script"
         for name, value in attrs:
             if name.startswith("on"):
@@ -272,6 +273,99 @@ def test_markup_that_would_run_in_a_browser_never_reaches_the_site(tmp_path):
     assert first.count("<math ") == 3 and "color:red" not in first  # so does MathML, without its href and style
     nav = parse(tmp_path / "site" / "01_hostile.html").hrefs
     assert "02_a%22b%3Ci%3E.html" in nav and (tmp_path / "site" / '02_a"b<i>.html').is_file()
+
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def write_outputs(path, *outputs):
+    """A notebook whose one code cell has ``outputs`` (``nbformat.v4.new_output`` arguments)."""
+    import nbformat
+
+    write_notebook(path, "# 01 · Outputs")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("show()", outputs=[nbformat.v4.new_output(**o) for o in outputs]))
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def outputs_site(tmp_path_factory):
+    """A site built from notebooks whose outputs a hostile or careless author wrote (one build, for speed)."""
+    notebooks = tmp_path_factory.mktemp("outputs") / "notebooks"
+    notebooks.mkdir()
+    display = "display_data"
+    html_output = ("<b>bold 4343</b><script>alert('html')</script><img src=x onerror=\"alert('img')\">"
+                   "<span style=\"color: #00af00; position: fixed; background-image: url(https://x.invalid/y.png)\">"
+                   "green 4848</span><a href=\"javascript:alert('href')\">link</a><iframe src=x></iframe>")
+    write_outputs(notebooks / "01_outputs.ipynb",
+                  dict(output_type="stream", name="stdout", text="<script>alert('stream')</script> printed 4242\n"),
+                  dict(output_type="stream", name="stderr", text="<img src=x onerror=\"alert('stderr')\">\n"),
+                  dict(output_type=display, data={"text/html": html_output}),
+                  dict(output_type=display, data={"application/javascript": "alert('js')",
+                                                  "text/plain": "<IPython.core.display.Javascript object>"}),
+                  dict(output_type=display, data={"application/vnd.jupyter.widget-view+json":
+                                                  {"model_id": "abc", "version_major": 2, "version_minor": 0},
+                                                  "text/plain": "IntSlider(value=0)"}),
+                  dict(output_type=display, data={"image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg' "
+                                                  "onload=\"alert('svg')\"><script>alert('svgscript')</script>"
+                                                  "</svg>"}),
+                  dict(output_type=display, data={"text/markdown": "*md 4444* <script>alert('md')</script> "
+                                                  "[x](javascript:alert('mdlink'))"}),
+                  dict(output_type=display, data={"text/vnd.mermaid": "</pre><script>alert('mermaid')</script>"}),
+                  dict(output_type=display, data={"text/latex": "<script>alert('latex')</script>"}),
+                  dict(output_type=display, data={"image/png": PNG, "text/plain": "<Figure>"},
+                       metadata={"image/png": {"width": "1 onerror=alert('width')", "height": 2},
+                                 "filenames": {"image/png": "javascript:alert('file')"}}),
+                  dict(output_type="execute_result", execution_count=1,
+                       data={"text/plain": "<script>alert('plain')</script> result 4545"}),
+                  dict(output_type="error", ename="ValueError", evalue="<script>alert('evalue')</script>",
+                       traceback=["\x1b[31mValueError\x1b[0m: <img src=x onerror=\"alert('traceback')\"> 4646"]))
+    write_outputs(notebooks / "02_small.ipynb")
+    huge = "".join(f"line {i:07d} of a runaway loop\n" for i in range(70_000))  # 2.2 million characters
+    write_outputs(notebooks / "03_huge.ipynb", dict(output_type="stream", name="stdout", text=huge),
+                  dict(output_type=display, data={"text/html": f"<pre>{huge}</pre>", "text/plain": "x"}),
+                  dict(output_type=display, data={"image/png": PNG * 20_000, "text/plain": "<Figure>"}),
+                  dict(output_type="stream", name="stdout", text="after the huge ones 4747\n"))
+    result = build_site(notebooks, notebooks.parent / "site")
+    assert result.returncode == 0, result.stderr
+    return notebooks.parent / "site"
+
+
+def test_outputs_that_would_run_in_a_browser_never_reach_the_site(outputs_site):
+    """Whoever wrote a notebook's outputs, a visitor's browser gets nothing that runs from them: no script, no
+    event handler, no javascript: URL, no inline SVG (an SVG is shown as an <img>, where browsers run no script);
+    safe HTML, text (escaped), figures and markdown are shown."""
+    page = (outputs_site / "01_outputs.html").read_text(encoding="utf-8")
+    active = Active()
+    active.feed(page)
+    assert active.handlers == [] and active.urls == [], (active.handlers, active.urls)
+    assert "script" not in active.tags and "svg" not in active.tags and "iframe" not in active.tags, active.tags
+    assert "&lt;script&gt;alert('stream')&lt;/script&gt; printed 4242" in page, "printed text is shown, escaped"
+    assert "result 4545" in page and "4646" in page and "<b>bold 4343</b>" in page and "<em>md 4444</em>" in page
+    assert '<span style="color: #00af00;">green 4848</span>' in page, "colours stay (Keras' summary), no more CSS"
+    assert page.count("scripts are not run on this site") == 3, "JavaScript, a widget, a diagram: a note each"
+    assert f'src="data:image/png;base64,{PNG}"' in page and 'height="2"' in page, "the figure and its size"
+    assert page.count('src="data:image/svg+xml;base64,') == 1, "the SVG, as an image"
+
+
+def test_an_image_loads_nothing_from_the_network():
+    """A page loads nothing from elsewhere: an image from another site loses its source (a visit would tell that
+    site who reads the page); a figure beside the page is kept."""
+    import build_site as builder
+
+    page = builder.sanitize('<img src="https://tracker.example/p.png" alt="a"><img src="//cdn.example/q.png">'
+                               '<img src="figures/loss.png" alt="b">')
+    assert "example" not in page and 'src="figures/loss.png"' in page
+
+
+def test_a_huge_output_is_cut_with_a_visible_note(outputs_site):
+    """A runaway print (or a huge HTML table) does not become a page of tens of megabytes: each output is cut,
+    and the page says so where it was cut."""
+    small = (outputs_site / "02_small.html").stat().st_size
+    page = (outputs_site / "03_huge.html").read_text(encoding="utf-8")
+    assert len(page.encode()) - small < 2_000_000, "three huge outputs add at most a few hundred KB each"
+    assert "line 0000000 of a runaway loop" in page and "after the huge ones 4747" in page
+    assert page.count("output truncated") == 2 and page.count("output not shown") == 1, "each cut is visible"
 
 
 def test_a_broken_notebook_names_the_file_and_leaves_the_old_site(tmp_path):
