@@ -7,14 +7,18 @@ BUILD  ?= build
 BIN    := $(VENV)/bin
 SITE_SOURCE ?= notebooks
 
-# Notebook parameters (and ONLY, a subset) count only when given on make's command line. Their values reach
-# the runner through the environment, which make sets for every command-line variable, never through a shell
-# command line: `make run 'EPOCHS=1; rm -rf ~'` is refused by the runner as an impossible EPOCHS, not executed.
+# Notebook parameters (and ONLY, a subset) count only when given on make's command line. The runner gets their
+# names (--given) and reads their values from the environment, which make sets for every command-line
+# variable, never through a shell command line: `make run 'EPOCHS=1; rm -rf ~'` is refused by the runner as an
+# impossible EPOCHS, not executed.
 PARAMETERS := EPOCHS SEED BATCH_SIZE DATASET TRAIN ONLY
 SETTINGS   := PYTHON VENV BUILD SITE_SOURCE
 DATA_DIRS  := MNIST_DIR FASHION_MNIST_DIR
 GIVEN      := $(foreach v,$(PARAMETERS),$(if $(filter command line,$(origin $(v))),$(v)))
 COMMAND_LINE := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+# A value holding $ could call make's functions ($(shell ...)) as soon as make expands it: refused unread.
+$(foreach v,$(COMMAND_LINE),$(if $(findstring $$,$(value $(v))),\
+    $(error $(v): make does not expand values here; give the value itself, without $$)))
 UNKNOWN    := $(filter-out $(PARAMETERS) $(SETTINGS) $(DATA_DIRS),$(COMMAND_LINE))
 ifneq ($(UNKNOWN),)
 $(error unknown variable $(UNKNOWN) (a typo?); this Makefile knows $(PARAMETERS) $(SETTINGS) $(DATA_DIRS))
@@ -30,7 +34,6 @@ BIN    := $(VENV)/bin
 # The build folder as an environment variable, so that recipes quote it ("$$COURSE_BUILD") and a path with
 # spaces or non-ASCII letters stays one word.
 export COURSE_BUILD := $(BUILD)
-export COURSE_GIVEN := $(GIVEN)
 
 # Offline machines keep a verified copy of MNIST beside the project (../shared/data/mnist): use it when it is
 # there and MNIST_DIR is not set. (Found by the shell, so that a folder name with spaces works.)
@@ -71,10 +74,10 @@ lock: setup  ## re-resolve requirements/lock.txt to the newest versions pyprojec
 	    -o requirements/lock.txt
 
 run: setup  ## execute all notebooks headless (papermill) into build/executed/, in order (TRAIN=0: shipped weights)
-	$(BIN)/python scripts/run_notebooks.py --from-make
+	$(BIN)/python scripts/run_notebooks.py --from-make --given $(GIVEN)
 
 refresh: setup  ## re-execute the committed notebooks in place, training for real; commit notebooks/trained/ too
-	$(BIN)/python scripts/run_notebooks.py --from-make --in-place
+	$(BIN)/python scripts/run_notebooks.py --from-make --given $(GIVEN) --in-place
 
 # Two pytest runs side by side (scripts/run_tests.py): the notebooks under nbval, in order, and everything else.
 test: setup  ## unit tests, doctests, and every notebook re-executed (shipped weights) and compared by nbval; writes only build/test/

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
+
+#: Set by the runner (``scripts/run_notebooks.py``) for the kernels it starts: a file in the build folder where a
+#: headless training appends its progress, which the runner shows on its terminal.
+PROGRESS_VARIABLE = "COURSE_PROGRESS_FILE"
 
 
 class Terminated(KeyboardInterrupt):
@@ -29,7 +34,8 @@ def sigterm_as_exception() -> Iterator[None]:
     """Within the block, SIGTERM raises :class:`Terminated` instead of killing the process outright.
 
     Only possible in the main thread (elsewhere the block runs unchanged). SIGKILL cannot be caught; what
-    it leaves behind is an invisible temporary file, removed by the next write of the same target.
+    it leaves behind is an invisible temporary file, removed by the next write of the same target once the
+    killed process is gone.
     """
     import signal
     import threading
@@ -44,18 +50,44 @@ def sigterm_as_exception() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _temporaries_of(target: Path) -> list[Path]:
-    """Leftover temporaries of exactly ``target`` (never those of ``a.b.json`` when the target is ``a.json``)."""
-    return list(target.parent.glob(f".{glob_escape(target.name)}.{'?' * 8}.tmp{glob_escape(target.suffix)}"))
+def is_running(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (another user's counts; a zombie still counts until
+    its parent reaps it).
+
+    >>> import os
+    >>> is_running(os.getpid())
+    True
+    """
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to another user
+        pass
+    return True
+
+
+def _dead_writers_temporaries(target: Path) -> list[Path]:
+    """Temporaries of exactly ``target`` (never those of ``a.b.json`` when the target is ``a.json``) whose
+    writer, named by the process id in the file name, no longer runs: what a SIGKILL left. Another writer's
+    file, still being written, is never among them."""
+    pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)-[0-9a-f]{8}" + re.escape(f".tmp{target.suffix}"))
+    stale = []
+    for path in target.parent.glob(f".{glob_escape(target.name)}.*.tmp{glob_escape(target.suffix)}"):
+        match = pattern.fullmatch(path.name)
+        if match and not is_running(int(match.group(1))):
+            stale.append(path)
+    return stale
 
 
 def _new_temporary(target: Path) -> Path:
-    """A new, empty, hidden file beside ``target``, keeping its suffix (Keras and matplotlib read it). Created
-    with mode 0666, so the process umask applies as to any new file (no need to read the umask)."""
+    """A new, empty, hidden file beside ``target``, keeping its suffix (Keras and matplotlib read it), named
+    with this process's id and a random token: unique to this writer. Created with mode 0666, so the process
+    umask applies as to any new file (no need to read the umask)."""
     import secrets
 
     while True:
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp{target.suffix}"
+        tmp = target.parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp{target.suffix}"
         try:
             os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return tmp
@@ -68,12 +100,14 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target`` (same suffix); rename it onto ``target`` on success.
 
     On an exception — Ctrl-C and SIGTERM included — the temporary file is removed and ``target`` is left
-    untouched. Leftover temporaries of the same target (from a process killed with SIGKILL) are removed
-    first; they are hidden dot-files and never mistaken for the artifact itself.
+    untouched. Each writer's temporary file carries its process id: leftovers of the same target whose
+    process no longer runs (killed with SIGKILL) are removed first, while another writer's file, still being
+    written, is left alone (of two writers, the last rename wins, whole). They are hidden dot-files and never
+    mistaken for the artifact itself.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in _temporaries_of(target):
+    for stale in _dead_writers_temporaries(target):
         stale.unlink(missing_ok=True)
     with sigterm_as_exception():
         tmp_path = _new_temporary(target)

@@ -12,8 +12,8 @@ callback, :class:`Checkpoints`:
   (:class:`helpers.pairs.Epochs`), since each epoch's order is a function of (seed, epoch). A checkpoint
   belongs to one run: its parameters, the data, the model, optimizer and loss configuration, ``fit``'s epochs
   and the helpers' code; change any of them and training starts afresh.
-- When training ends it saves the weights and the history in ``build/trained/`` (and, during
-  ``make refresh``, in ``notebooks/trained/`` for committing).
+- When training ends it saves the weights and the history in ``build/trained/`` (from where ``make refresh``
+  copies them to ``notebooks/trained/`` for committing).
 
 ``TRAIN = False`` in a notebook (``make run TRAIN=0``, and ``make test``) loads instead the weights and
 history that ``make refresh`` committed: :func:`shipped` (a file, verified against its SHA-256 sum) and
@@ -21,6 +21,8 @@ history that ``make refresh`` committed: :func:`shipped` (a file, verified again
 """
 
 from __future__ import annotations
+
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
 
 import hashlib
 import json
@@ -35,20 +37,18 @@ import keras
 import numpy as np
 
 from helpers._checks import check_int
-from helpers.artifacts import atomic_path, save_json
+from helpers.artifacts import PROGRESS_VARIABLE, atomic_path, save_json
 
 # model.load_weights(shipped(...)) into a compiled model whose optimizer has not taken a step: Keras skips the
-# optimizer state saved with the weights, which a replay never needs (it does not train), and says so. Only
-# that notice is dropped; any other skipped variable still warns.
+# optimizer state saved with the weights, which a replay never needs (it does not train), and says so. Such an
+# optimizer has 1 variable (its step count) or 2 (and its learning rate, when not a schedule); only that notice
+# is dropped: any other skipped variable still warns.
 warnings.filterwarnings("ignore", message=r"Skipping variable loading for optimizer '[a-z_0-9]+', because it has "
-                        r"2 variables whereas the saved optimizer has \d+ variables")
+                        r"[12] variables whereas the saved optimizer has \d+ variables")
 
 #: Where ``make refresh`` commits the trained weights and histories (beside the notebooks).
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "trained"
 SUMS_FILE = "SHA256SUMS"
-SHIP_VARIABLE = "COURSE_SHIP_DIR"  # set by `make refresh`: where finished runs put their weights for committing
-FRESH_VARIABLE = "COURSE_FRESH"  # "1" (make refresh): train from scratch, never resume a checkpoint
-PROGRESS_VARIABLE = "COURSE_PROGRESS_FILE"  # set by the runner: a file it shows on its terminal (headless runs)
 
 
 class ReplayError(RuntimeError):
@@ -201,8 +201,6 @@ class Checkpoints(TrainingHistory):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self.path = self._checkpoint_path()
-        if os.environ.get(FRESH_VARIABLE) == "1":  # make refresh: never resume an interrupted make run
-            self.path.unlink(missing_ok=True)
         epoch = self._restore()
         where = f"{self.path.parent.name}/{self.path.name}"
         if epoch:
@@ -232,20 +230,20 @@ class Checkpoints(TrainingHistory):
             self._save(epoch + 1)
 
     def on_train_end(self, logs=None):
-        """Save the final weights and history (build folder, and the shipping folder during `make refresh`)."""
+        """Save the final weights and history in ``build/trained/`` (`make refresh` ships them from there)."""
         self.model._initial_epoch = None
         self.seconds = round(self.seconds, 1)  # as recorded, so that a replay prints the same number
         record = {"name": self.name, "params": self.run_params, "history": self.history,
                   "training_seconds": self.seconds}
-        for folder in _record_folders(self.build_dir):
-            with atomic_path(folder / f"{self.name}.weights.h5") as tmp:
-                keras_name = tmp.with_name(tmp.name[: -len(".h5")] + ".weights.h5")  # Keras insists on the suffix
-                try:
-                    self.model.save_weights(keras_name)
-                    os.replace(keras_name, tmp)
-                finally:
-                    keras_name.unlink(missing_ok=True)
-            save_json(record, folder / f"{self.name}.json")
+        folder = self.build_dir / "trained"
+        with atomic_path(folder / f"{self.name}.weights.h5") as tmp:
+            keras_name = tmp.with_name(tmp.name[: -len(".h5")] + ".weights.h5")  # Keras insists on the suffix
+            try:
+                self.model.save_weights(keras_name)
+                os.replace(keras_name, tmp)
+            finally:
+                keras_name.unlink(missing_ok=True)
+        save_json(record, folder / f"{self.name}.json")
         self.path.unlink(missing_ok=True)
 
     # -- saving and restoring ----------------------------------------------------------------------------
@@ -300,20 +298,11 @@ def shipped_history(name: str, params: dict, folder: str | os.PathLike | None = 
     return history
 
 
-def _record_folders(build_dir: str | os.PathLike) -> list[Path]:
-    """Where a finished run saves its record: ``build/trained/``, and the shipping folder during `make refresh`."""
-    folders = [Path(build_dir) / "trained"]
-    if os.environ.get(SHIP_VARIABLE):
-        folders.append(Path(os.environ[SHIP_VARIABLE]))
-    return folders
-
-
 def ship_record(stem: str, record: dict, build_dir: str | os.PathLike) -> None:
     """Save a run's measured numbers (a run that leaves no weights to replay, as notebook 15's) where
-    :class:`Checkpoints` saves its record: ``build/trained/``, and the shipping folder during
-    `make refresh`. ``record`` holds the run's ``params``; :func:`shipped_record` reads it back."""
-    for folder in _record_folders(build_dir):
-        save_json(record, folder / f"{stem}.json")
+    :class:`Checkpoints` saves its record: ``build/trained/``, from where `make refresh` ships it.
+    ``record`` holds the run's ``params``; :func:`shipped_record` reads it back."""
+    save_json(record, Path(build_dir) / "trained" / f"{stem}.json")
 
 
 def shipped_record(stem: str, params: dict, folder: str | os.PathLike | None = None) -> dict:
@@ -390,12 +379,12 @@ def _in_notebook() -> bool:
     return type(get_ipython()).__name__ == "ZMQInteractiveShell"
 
 
-def copy_shipped(staging: Path, destination: Path = SHIPPED_DIR) -> list[str]:
-    """Move the weights and histories a refreshed notebook produced into ``destination`` and rewrite its
-    sums (`make refresh`, after the notebook ran to the end)."""
+def copy_shipped(paths, destination: Path = SHIPPED_DIR) -> list[str]:
+    """Copy the weights and records a refreshed notebook saved (``paths``, in ``build/trained/``) into
+    ``destination`` and rewrite its sums (`make refresh`, after the notebook ran to the end)."""
     destination.mkdir(parents=True, exist_ok=True)
     moved = []
-    for path in sorted(staging.iterdir()):
+    for path in sorted(Path(p) for p in paths):
         if path.is_file() and not path.name.startswith("."):
             shutil.copyfile(path, destination / f".{path.name}.tmp")
             os.replace(destination / f".{path.name}.tmp", destination / path.name)

@@ -8,7 +8,10 @@ to False (papermill's ``--prepare-only``: a copy keeps every committed output, a
 the parameter). So the training notebooks load the weights ``make refresh`` committed instead of training,
 and everything the notebooks write goes to ``FOLDER/build`` (their ``BUILD_DIR``, ``../build``, is relative
 to the copy): a learner's own ``build/`` is never touched. pytest keeps its temporary folders in
-``FOLDER/tmp``, and the merged report is ``FOLDER/report.xml``.
+``FOLDER/tmp``, and the merged report is ``FOLDER/report.xml``. Every process the runs start gets
+``TMPDIR=FOLDER/tmp/system``: what would land in /tmp (kernels' connection files, TensorFlow's generated code,
+temporary files of the tools under test) stays in the test folder, and is removed at the end (a killed run's,
+by the next run).
 
 The notebooks must run one after the other in one pytest process (each reads what earlier ones built), and
 their replay keeps both cores busy most of the time. The other tests (unit tests, doctests, and the
@@ -28,10 +31,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -80,8 +83,6 @@ def prepare_notebooks(folder: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
     """Copies of the committed notebooks in ``folder``, each with the :data:`TEST_PARAMETERS` it declares
     injected after its parameters cell and every committed output kept (what nbval compares against). The
     folder is emptied first: a copy of a notebook since renamed or removed is never tested."""
-    import shutil
-
     import papermill as pm
     from run_notebooks import declared_parameters
 
@@ -111,17 +112,10 @@ def merge_reports(parts: dict[str, Path], out: Path, seconds: float | None = Non
         for suite in root.iter("testsuite") if root.tag == "testsuites" else [root]:
             suite.set("name", name)
             merged.append(suite)
-    # helpers.artifacts.atomic_path does this for the notebooks' artifacts, but importing helpers loads
-    # TensorFlow (seconds, and its memory for the whole test run) into a script that only waits on two pytests.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            ET.ElementTree(merged).write(f, encoding="utf-8", xml_declaration=True)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from helpers.artifacts import atomic_path
+
+    with atomic_path(out) as tmp:
+        ET.ElementTree(merged).write(tmp, encoding="utf-8", xml_declaration=True)
     return sum(1 for _ in merged.iter("testcase"))
 
 
@@ -183,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     lock = threading.Lock()
     processes: dict[str, subprocess.Popen] = {}
     relays: list[threading.Thread] = []
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    folder = args.folder.resolve()
+    system_tmp = folder / "tmp" / "system"  # the runs' /tmp
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(system_tmp)}
     start = time.monotonic()
 
     def terminate(signum, frame):
@@ -194,12 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     # not inherited, so each pytest starts with Ctrl-C working and stops cleanly when forwarded one.
     previous = {sig: signal.signal(sig, handler) for sig, handler in ((signal.SIGTERM, terminate),
                                                                        (signal.SIGINT, signal.default_int_handler))}
-    folder = args.folder.resolve()
     report = folder / "report.xml"
     prepare_notebooks(folder / "notebooks")
-    (folder / "tmp").mkdir(exist_ok=True)  # pytest makes each run's --basetemp, but not its parent
-    with tempfile.TemporaryDirectory(prefix="parts-", dir=folder) as tmp:
-        parts = {name: Path(tmp) / f"{name}.xml" for name in RUNS}
+    shutil.rmtree(system_tmp, ignore_errors=True)  # what a killed `make test` left
+    system_tmp.mkdir(parents=True)  # pytest makes each run's --basetemp, but not its parent (FOLDER/tmp)
+    try:
+        parts = {name: system_tmp / f"{name}.xml" for name in RUNS}
         try:
             for name in RUNS:
                 command = pytest_command(name, folder, parts[name], args.pytest_args)
@@ -229,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         elapsed = time.monotonic() - start
         cases = merge_reports(parts, report, elapsed)
+    finally:
+        shutil.rmtree(system_tmp, ignore_errors=True)
     status = combined_status(statuses)
     print(f"make test: {'passed' if status == 0 else 'FAILED'} in {elapsed:.0f} s "
           f"({cases} test results in {report})")

@@ -38,11 +38,27 @@ def as_in_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def interrupt_while_writing(target: Path, signum: int) -> subprocess.CompletedProcess:
+def start_writing(target: Path) -> subprocess.Popen:
+    """A process that has written half of ``target``'s new content (to its temporary file) and waits."""
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=ROOT, preexec_fn=as_in_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "WRITING", proc.stderr.read()
+    except BaseException:
+        proc.kill()
+        raise
+    return proc
+
+
+def as_a_background_job():
+    """As a shell starts a background job (`make refresh &`, or a script with job control off): SIGINT ignored,
+    which Python keeps unless told otherwise."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def interrupt_while_writing(target: Path, signum: int) -> subprocess.CompletedProcess:
+    proc = start_writing(target)
+    try:
         proc.send_signal(signum)
         proc.wait(timeout=HANG_SECONDS)
     finally:
@@ -73,11 +89,28 @@ def test_sigkill_leftover_is_hidden_and_removed_by_the_next_write(tmp_path):
     assert json.loads(target.read_text()) == {"loss": [0.2]}
 
 
+def test_a_save_leaves_the_temporary_file_of_a_writer_still_at_work(tmp_path):
+    """Only a leftover of a writer that no longer runs is removed: a save used to delete the temporary file
+    another process was still writing, which then lost its write."""
+    target = tmp_path / "history.json"
+    proc = start_writing(target)
+    try:
+        save_json({"loss": [0.2]}, target)
+        others = [p.name for p in tmp_path.iterdir() if p.name != "history.json"]
+        assert len(others) == 1 and others[0].startswith(".history.")  # still there, still being written
+    finally:
+        proc.terminate()
+        proc.wait(timeout=HANG_SECONDS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json"]  # the writer cleaned up when stopped
+    assert json.loads(target.read_text()) == {"loss": [0.2]}
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
                          ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, signum):
     """`make refresh` stopped half-way (Ctrl-C, a CI job's SIGTERM, or SIGKILL) changes no notebook, leaves
-    nothing where nbval or JupyterLab look (notebooks/), and says where it stopped in one line."""
+    nothing where nbval or JupyterLab look (notebooks/), and says where it stopped in one line. It is started
+    as a background job: Ctrl-C still stops it (it used to be ignored there)."""
     import nbformat
 
     started = tmp_path / "started"  # the slow cell is running (a notebook is saved only between cells)
@@ -92,9 +125,11 @@ def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, s
     nbformat.write(book, path)
     (notebooks / ".01_slow.k2j4x.ipynb").write_text("{}")  # what an older runner left when killed
     before = path.read_bytes()
-    staged = tmp_path / "build" / "refresh" / "01_slow.ipynb"
+    system_tmp = tmp_path / "system-tmp"  # this test's /tmp
+    system_tmp.mkdir()
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--in-place",
-                             "--notebooks-dir", str(notebooks)], cwd=ROOT, preexec_fn=as_in_a_terminal,
+                             "--notebooks-dir", str(notebooks)], cwd=ROOT, preexec_fn=as_a_background_job,
+                            env={**os.environ, "TMPDIR": str(system_tmp)},
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + HANG_SECONDS
@@ -115,7 +150,8 @@ def test_interrupted_refresh_leaves_the_committed_notebook_as_it_was(tmp_path, s
     assert proc.returncode != 0
     assert path.read_bytes() == before
     assert [p.name for p in notebooks.iterdir()] == ["01_slow.ipynb"]
+    assert list(system_tmp.iterdir()) == []  # the kernel's connection file went to build/tmp/, even if killed
     if signum != signal.SIGKILL:
         assert "interrupted: notebooks/01_slow.ipynb, cell 1; the committed notebook is unchanged" in output
         assert "Traceback" not in output, output
-        assert not staged.parent.exists()
+        assert [p.name for p in (tmp_path / "build").iterdir()] == []  # its temporary folder is gone

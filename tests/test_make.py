@@ -44,6 +44,18 @@ def test_a_value_is_never_run_as_a_shell_command(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("variable", ["SEED", "BUILD", "MNIST_DIR"])
+@pytest.mark.parametrize("form", ["$(shell touch {})", "${{shell touch {}}}"])
+def test_a_make_function_in_a_value_is_refused_before_make_expands_it(tmp_path, variable, form):
+    """`make run 'SEED=$(shell touch FILE)'` used to run the command while make read the value (and an empty
+    result gave BUILD its default and started a real training)."""
+    marker = tmp_path / "expanded"
+    result = make("-n", "run", f"{variable}={form.format(marker)}")
+    assert result.returncode != 0
+    assert f"{variable}: make does not expand values here" in result.stderr
+    assert not marker.exists()
+
+
 def test_a_mistyped_variable_is_refused():
     result = make("-n", "run", "EPOCH=1")
     assert result.returncode != 0

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import xml.etree.ElementTree as ET
@@ -59,14 +60,24 @@ def _suite(folder: Path, body: str) -> str:
                                             ("def test_broken():\n    assert 1 == 2\n", 1),
                                             ("", 5)])  # a run that collects nothing fails too
 def test_make_test_passes_only_when_both_runs_pass(second, status, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(run_tests, "RUNS", {"notebooks": [_suite(tmp_path / "a", "def test_a():\n    pass\n")],
+    """Also: what the runs leave in their temporary folder (here a test's mkstemp, elsewhere kernels' connection
+    files, TensorFlow's generated code) stays in the test folder and is removed, never left in /tmp (this test's
+    system-tmp)."""
+    leaves_a_file = "import tempfile\ndef test_a():\n    tempfile.mkstemp(prefix='left-')\n"
+    monkeypatch.setattr(run_tests, "RUNS", {"notebooks": [_suite(tmp_path / "a", leaves_a_file)],
                                             "tests": [_suite(tmp_path / "b", second)]})
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
     report = tmp_path / "test" / "report.xml"
     assert run_tests.main(["--folder", str(tmp_path / "test")]) == status
     out = capsys.readouterr().out
     assert "notebooks | " in out and "tests     | " in out  # every line says which run printed it
     assert ("make test: passed" in out) == (status == 0)
     assert sum(1 for _ in ET.parse(report).getroot().iter("testcase")) == (2 if second else 1)
+    assert list(system_tmp.iterdir()) == []
+    assert not any(path.name.startswith("left-") for path in (tmp_path / "test").rglob("*"))
 
 
 RUNNER = textwrap.dedent("""
@@ -134,3 +145,48 @@ def test_the_notebooks_are_tested_as_copies_that_replay_and_keep_every_committed
                                                                      if declares_train else [])
         kept = [c for c in ours["cells"] if c not in injected]
         assert [c.get("outputs") for c in kept] == [c.get("outputs") for c in theirs["cells"]]
+
+
+LEARNER_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "execution_count": 1, "id": "p", "metadata": {"tags": ["parameters"]}, "outputs": [],
+         "source": ["TRAIN = True\n", "BUILD_DIR = \"../build\""]},
+        {"cell_type": "code", "execution_count": 2, "id": "w", "metadata": {},
+         "outputs": [{"name": "stdout", "output_type": "stream", "text": ["wrote\n"]}],
+         "source": ["from pathlib import Path\n",
+                    "Path(BUILD_DIR).mkdir(exist_ok=True)\n",
+                    "(Path(BUILD_DIR) / 'history.json').write_text('trained' if TRAIN else 'replayed')\n",
+                    "print('wrote')"]},
+    ],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+@pytest.mark.integration
+def test_make_test_leaves_a_learners_build_folder_as_it_was(tmp_path):
+    """A learner trains (build/ holds their run), then runs make test: nbval executes its copies, whose
+    ../build is the test folder's, and every file of the learner's build/ keeps its bytes."""
+    import hashlib
+    import json
+
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "notebooks" / "01_write.ipynb").write_text(json.dumps(LEARNER_NOTEBOOK))
+    learner = project / "build"
+    (learner / "trained").mkdir(parents=True)
+    (learner / "history.json").write_text("the learner's own 2-epoch run")
+    (learner / "trained" / "weights.h5").write_bytes(b"\x00learner")
+
+    def sums():
+        return {p.relative_to(learner): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(learner.rglob("*")) if p.is_file()}
+
+    before = sums()
+    folder = tmp_path / "test"
+    run_tests.prepare_notebooks(folder / "notebooks", project / "notebooks")
+    result = subprocess.run(run_tests.pytest_command("notebooks", folder, folder / "report.xml", []), cwd=ROOT,
+                            capture_output=True, text=True, timeout=HANG_SECONDS)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert sums() == before
+    assert (folder / "build" / "history.json").read_text() == "replayed"

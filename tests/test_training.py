@@ -17,9 +17,9 @@ from testkit import HANG_SECONDS
 
 from helpers.pairs import epoch_order, pair_dataset
 from helpers.training import (
-    SHIP_VARIABLE,
     Checkpoints,
     ReplayError,
+    copy_shipped,
     read_sums,
     ship_record,
     shipped_history,
@@ -245,19 +245,6 @@ def test_a_stop_during_epoch_1_and_a_second_fit_in_the_same_kernel_give_the_unin
     assert len(history.history["loss"]) == 2
 
 
-def test_make_refresh_trains_from_scratch_even_with_a_checkpoint_there(tmp_path, monkeypatch, capsys):
-    from helpers.training import FRESH_VARIABLE
-
-    model, data, checkpoints = _tiny(tmp_path)
-    checkpoints.path = _checkpoint_of(model, data, checkpoints)
-    checkpoints.history = {"loss": [9.0]}
-    checkpoints._save(1)
-    monkeypatch.setenv(FRESH_VARIABLE, "1")
-    history = model.fit(data, epochs=2, callbacks=[checkpoints], verbose=0)
-    assert len(history.history["loss"]) == 2 and history.history["loss"][0] != 9.0
-    assert "resuming" not in capsys.readouterr().out
-
-
 def _short_run(kind: str, mnist, build: Path):
     """A few steps of each notebook's training, with the same builders, compile and Checkpoints as the notebook.
 
@@ -352,13 +339,13 @@ def test_validation_neighbours_logs_the_leave_one_out_1nn_of_the_epochs_weights(
     assert history["val_knn1"][-1] == pytest.approx(final)
 
 
-def test_a_shipped_record_is_saved_for_committing_and_read_back_only_as_made(tmp_path, monkeypatch):
+def test_a_shipped_record_is_saved_for_committing_and_read_back_only_as_made(tmp_path):
     ship = tmp_path / "ship"
-    monkeypatch.setenv(SHIP_VARIABLE, str(ship))  # as `make refresh` sets it
     record = {"params": {"DIST_STEPS": 32}, "runs": {"one device": {"losses": [0.7, 0.5]}}}
     ship_record("distribute_mnist", record, tmp_path / "build")
-    assert json.loads((tmp_path / "build" / "trained" / "distribute_mnist.json").read_text()) == record
-    write_sums(ship)  # what the runner does after the notebook finished
+    saved = tmp_path / "build" / "trained" / "distribute_mnist.json"
+    assert json.loads(saved.read_text()) == record
+    assert copy_shipped([saved], ship) == ["distribute_mnist.json"]  # what `make refresh` does after the notebook
     assert shipped_record("distribute_mnist", {"DIST_STEPS": 32}, folder=ship) == record
     with pytest.raises(ReplayError, match="other parameters"):
         shipped_record("distribute_mnist", {"DIST_STEPS": 16}, folder=ship)
