@@ -16,10 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from helpers.data import load_mnist, preprocess, split_validation  # noqa: E402
-from helpers.pairs import generate_pair_indices, generate_pairs  # noqa: E402
+from helpers.data import load_mnist, preprocess, split_validation
+from helpers.pairs import generate_pair_indices, generate_pairs
 
 
 def article_generate_pairs(images, labels):

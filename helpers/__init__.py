@@ -23,18 +23,9 @@ Modules follow the pipeline the notebooks teach:
 - :mod:`helpers.notebook`  — ``show_source`` (a helper's code, displayed where it is taught), the lock check,
   ``course_outline`` (each notebook's number, title and article step, read from the notebooks)
 
-Importing ``helpers`` imports TensorFlow quietly: TensorFlow's C++ start-up chatter (oneDNN notices,
-"could not find cuda drivers") and two harmless error-level lines it writes later (a failed cuInit on a machine
-without a GPU, an op attribute this build does not know) would land in every notebook's stderr and say nothing
-a learner needs. They are dropped by exact pattern; every other C++ warning and error, and the last lines of a
-crash, still get through (see :mod:`helpers._quiet`). It also turns
-TensorFlow's oneDNN kernels on where TensorFlow would leave them off (CPUs with AVX2 but no AVX-512 VNNI/BF16:
-about 1.5x faster training in an emulation of them), unless ``TF_ENABLE_ONEDNN_OPTS`` is already set.
+Importing ``helpers`` (or :mod:`helpers.parameters`, :mod:`helpers.artifacts`) loads no TensorFlow; the modules
+that use it start it quietly (:mod:`helpers._tensorflow`).
 """
-
-from helpers._quiet import import_tensorflow_quietly
-
-import_tensorflow_quietly()
 
 __all__ = ["artifacts", "compare", "data", "distribute", "evaluation", "floors", "losses", "models", "notebook",
            "pairs", "parameters", "plots", "repro", "selfsup", "training"]

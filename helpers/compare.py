@@ -9,6 +9,8 @@ optimizer steps. :func:`evaluate_twin` measures any trained twin the way noteboo
 
 from __future__ import annotations
 
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
 import math
 from dataclasses import dataclass, replace
 

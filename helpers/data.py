@@ -227,6 +227,8 @@ def _idx_bytes(array: np.ndarray) -> bytes:
 
 
 def _load_from_keras(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    import helpers._tensorflow  # noqa: F401  (TensorFlow starts quietly)
+
     import keras
 
     try:

@@ -16,6 +16,8 @@ batch (notebook 15); this module does not depend on it.
 
 from __future__ import annotations
 
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
 import keras
 import numpy as np
 from keras import ops

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
 import keras
 from keras import layers
 
 from helpers._checks import check_int, check_number, checked_by
-from helpers.losses import ContrastiveLoss, accuracy, batch_contrastive_loss, contrastive_loss, euclidean_distance
+from helpers.losses import ContrastiveLoss, accuracy, contrastive_loss, euclidean_distance
 
 INPUT_SHAPE = (28, 28, 1)
 

@@ -24,6 +24,8 @@ nothing (its distance is zero by construction). Such input is refused with an er
 
 from __future__ import annotations
 
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
 import math
 import warnings
 

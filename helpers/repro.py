@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
+import keras
 import numpy as np
+import tensorflow as tf
 
 from helpers._checks import SEED_LIMIT, check_int, checked_by
 
@@ -22,9 +26,6 @@ def set_seed(seed: int, *, deterministic_ops: bool = True) -> np.random.Generato
     >>> set_seed(42).integers(0, 100, 3).tolist() == set_seed(42).integers(0, 100, 3).tolist()
     True
     """
-    import keras
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)  # random, numpy.random, tf.random
     if deterministic_ops:
         tf.config.experimental.enable_op_determinism()

@@ -7,6 +7,8 @@ No labels anywhere: the two augmented *views* of one image form the positive pai
 
 from __future__ import annotations
 
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
 import keras
 from keras import layers, ops
 

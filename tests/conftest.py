@@ -8,10 +8,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import helpers._tensorflow  # noqa: E402,F401  (TensorFlow starts quietly before any test imports it)
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import helpers  # noqa: E402,F401  (quiet TensorFlow import before anything else touches it)
 from helpers.data import load_mnist  # noqa: E402
 
 

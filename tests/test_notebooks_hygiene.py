@@ -26,13 +26,25 @@ MACHINERY = {
     "should_train": "the replay switch of the tests: keep fit in sight as Keras teaches it",
     "lock_report": "the lock-file check of notebook 01: a hidden cell",
     "_quiet": "how helpers quiets TensorFlow's start-up: a helpers import says it all",
+    "_tensorflow": "how helpers quiets TensorFlow's start-up: a helpers import says it all",
 }
 # What no output may say, hidden cell or not: a check that passes prints nothing.
 MACHINERY_OUTPUT = re.compile(r"at or above the floors|\bfloors\b", re.IGNORECASE)
 # Exceptions, each with its reason: {(notebook file name, token or "output"): why it is the lesson}.
 ALLOWED: dict[tuple[str, str], str] = {}
 TENSORFLOW = re.compile(r"^(?:import|from)\s+(?:keras|tensorflow)\b")
-HELPERS_IMPORT = re.compile(r"^(?:import helpers\b|from helpers(?:\.\w+)* import\b)")
+HELPERS_IMPORT = re.compile(r"^(?:import|from)\s+helpers\.(\w+)")
+
+
+def quiet_starters() -> set[str]:
+    """The helpers modules whose import starts TensorFlow quietly: those importing ``helpers._tensorflow`` at
+    module level (read from their import statements)."""
+    starters = set()
+    for module in (ROOT / "helpers").glob("*.py"):
+        for node in ast.parse(module.read_text()).body:
+            if isinstance(node, ast.Import) and any(a.name == "helpers._tensorflow" for a in node.names):
+                starters.add(module.stem)
+    return starters
 
 
 def load(path):
@@ -156,13 +168,30 @@ def test_the_machinery_scan_finds_what_it_must():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_tensorflow_is_first_imported_through_helpers(path):
-    """Importing helpers quiets TensorFlow's start-up chatter, which would otherwise land in stderr: a helpers
-    import runs before the first cell line that imports keras or tensorflow."""
+    """TensorFlow's start-up chatter would otherwise land in a cell's output: an import of a helpers module
+    that starts TensorFlow quietly runs before the first cell line that imports keras or tensorflow."""
+    starters = quiet_starters()
+    assert {"losses", "models", "training", "repro"} <= starters, starters
     for i, cell in enumerate(code_cells(load(path))):
         for line in "".join(cell["source"]).splitlines():
-            if HELPERS_IMPORT.match(line):
+            match = HELPERS_IMPORT.match(line)
+            if match and match.group(1) in starters:
                 return
-            assert not TENSORFLOW.match(line), f"code cell {i}: {line!r} comes before any helpers import"
+            assert not TENSORFLOW.match(line), f"code cell {i}: {line!r} comes before TensorFlow started quietly"
+
+
+READS_BUILD = re.compile(r"load_(?:json|model)\(build\b")
+TRAINS = re.compile(r"\bCheckpoints\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_what_earlier_notebooks_built_is_read_before_training(path):
+    """A notebook that trains reads earlier notebooks' outputs first: a missing one is named before minutes of
+    training, not after (when the finished run's checkpoint is gone and a rerun trains again)."""
+    lines = [line for cell in code_cells(load(path)) for line in "".join(cell["source"]).splitlines()]
+    trains = [i for i, line in enumerate(lines) if TRAINS.search(line)]
+    late = [line.strip() for i, line in enumerate(lines) if READS_BUILD.search(line) and trains and i > trains[0]]
+    assert not late, f"read after the first training: {late}"
 
 
 def test_every_notebook_is_one_sitting():
@@ -247,7 +276,7 @@ def test_shown_helper_source_is_the_current_code(path):
         committed = "".join(out["data"]["text/markdown"])
         [obj] = {id(f): f for m in modules if (f := vars(m).get(match.group(1))) is not None}.values()
         assert committed == show_source(obj).data, (
-            f"cell {i}: shows an older {match.group(1)}; rerun the notebook (make refresh NB=...) or update the output"
+            f"cell {i}: shows an older {match.group(1)}; rerun the notebook (make refresh ONLY=NN) or update the output"
         )
     if path.name[:2] in {"02", "03", "05", "06", "08", "10", "12", "13"}:
         assert shown, "this notebook shows helper code; the pattern above no longer finds it"

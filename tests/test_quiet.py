@@ -1,19 +1,15 @@
-"""The small support modules: quiet TensorFlow import, atomic artifacts, seeding."""
+"""The package and its quiet TensorFlow start (helpers._quiet, helpers._tensorflow)."""
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 from testkit import HANG_SECONDS
 
 from helpers._quiet import filter_noise, noise_pattern
-from helpers.artifacts import atomic_path, load_json, save_json
-from helpers.repro import set_seed
 
 
 def test_filter_noise_drops_only_known_info_lines():
@@ -30,45 +26,16 @@ def test_filter_noise_drops_only_known_info_lines():
     assert filter_noise(text) == kept
 
 
-def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
-    target = tmp_path / "history.json"
-    save_json({"loss": [1.0]}, target)
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text('{"loss": [')  # half-written ...
-            raise RuntimeError("interrupted")  # ... and then the run dies
-    assert json.loads(target.read_text()) == {"loss": [1.0]}
-    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]
 
 
-def test_load_json_names_the_producer_when_missing(tmp_path):
-    with pytest.raises(FileNotFoundError, match="history.json not found.*Run notebook 08 first"):
-        load_json(tmp_path / "history.json", produced_by="notebook 08")
 
 
-def test_set_seed_returns_a_seeded_generator_and_refuses_bad_seeds():
-    a = set_seed(5).integers(0, 1000, 5)
-    b = set_seed(5).integers(0, 1000, 5)
-    np.testing.assert_array_equal(a, b)
-    first = (set_seed(9), np.random.rand())[1]
-    second = (set_seed(9), np.random.rand())[1]
-    assert first == second
-    for bad in (-1, 1.5, "1", True):
-        with pytest.raises(ValueError, match="seed"):
-            set_seed(bad)
 
 
-def test_load_model_names_the_producer_when_missing(tmp_path):
-    from helpers.artifacts import load_model
-
-    with pytest.raises(FileNotFoundError, match="siamese_article.keras not found.*Run notebook 08_training"):
-        load_model(tmp_path / "siamese_article.keras", produced_by="notebook 08_training.ipynb")
 
 
-def test_load_json_names_a_corrupt_file(tmp_path):
-    (tmp_path / "history.json").write_text('{"loss": [0.2, ')  # cut short
-    with pytest.raises(ValueError, match=r"^history.json in '.*' is not valid JSON .*Run notebook 08 again"):
-        load_json(tmp_path / "history.json", produced_by="notebook 08")
+
+
 
 
 FAKE_TENSORFLOW = """
@@ -84,20 +51,25 @@ NODE_DEF = (b"E0000 00:00:1795984641.738675   15576 node_def_util.cc:682] NodeDe
 
 def fake_tensorflow_command(tmp_path, after_import: str = "") -> list[str]:
     """A Python command with a stand-in `tensorflow` that writes TensorFlow's known lines and one real problem
-    straight to file descriptor 2 (as TensorFlow's C++ code does) while it is imported, then `after_import`."""
+    straight to file descriptor 2 (as TensorFlow's C++ code does) while it is imported, then `after_import`.
+    Run it with :func:`fake_tensorflow_env`, which puts the stand-in first on the module path."""
     fake = tmp_path / "tensorflow"
     fake.mkdir()
     (fake / "__init__.py").write_text(FAKE_TENSORFLOW)
-    code = ("import os, sys; sys.path.insert(0, sys.argv[1])\n"
+    code = ("import os, sys\n"
             "from helpers._quiet import import_tensorflow_quietly\n"
             "import_tensorflow_quietly(); import tensorflow\n"
             "print('imported', tensorflow.__file__.startswith(sys.argv[1]), flush=True)\n" + after_import)
     return [sys.executable, "-c", code, str(tmp_path)]
 
 
+def fake_tensorflow_env(tmp_path) -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+
+
 def run_with_fake_tensorflow(tmp_path, after_import: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(fake_tensorflow_command(tmp_path, after_import), capture_output=True, text=True,
-                          timeout=HANG_SECONDS)
+                          env=fake_tensorflow_env(tmp_path), timeout=HANG_SECONDS)
 
 
 def test_import_tensorflow_quietly_drops_the_start_up_chatter_and_keeps_everything_else(tmp_path):
@@ -125,7 +97,8 @@ def test_a_progress_line_without_newline_is_shown_while_the_process_runs(tmp_pat
               f"    time.sleep(0.05)\n"
               f"    if os.path.exists({str(marker)!r}): break\n")
     with out.open("w") as seen:
-        proc = subprocess.Popen(fake_tensorflow_command(tmp_path, script), stdout=subprocess.DEVNULL, stderr=seen)
+        proc = subprocess.Popen(fake_tensorflow_command(tmp_path, script), stdout=subprocess.DEVNULL, stderr=seen,
+                                env=fake_tensorflow_env(tmp_path))
         try:
             for _ in range(100):
                 if out.read_text().endswith("progress 50%"):
@@ -191,3 +164,12 @@ def test_the_package_lists_and_describes_every_public_module():
     assert sorted(helpers.__all__) == public
     for name in public:
         assert f":mod:`helpers.{name}`" in helpers.__doc__, name
+
+
+def test_importing_the_package_its_parameters_or_its_artifacts_loads_no_tensorflow():
+    """`import helpers` is light: the runner checks parameters and writes files without TensorFlow's seconds
+    of start-up; the modules that need TensorFlow start it themselves."""
+    code = ("import sys, helpers, helpers.parameters, helpers.artifacts\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_SECONDS)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", (result.stdout, result.stderr)
