@@ -22,20 +22,25 @@ Two things break when a loss over **all pairs in a batch** meets a split batch, 
 
 With one device both are exactly the code of notebooks 12 and 14 (nothing gathered, ordinary batch norm).
 :func:`run_workers` starts a ``MultiWorkerMirroredStrategy`` of several local processes (the way several
-machines would run it, with ``TF_CONFIG``), each bounded in time.
+machines would run it, with ``TF_CONFIG``), each bounded in time and ended with its caller, in a network of
+their own: TensorFlow's servers between the workers let in whoever reaches them, on every network interface.
 """
 
 from __future__ import annotations
 
+import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
 import functools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import keras
@@ -265,66 +270,176 @@ def tf_config(addresses: list[str], index: int) -> str:
     return json.dumps({"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}})
 
 
-def run_workers(workers: int = 2, *, timeout: float = 300, **train) -> list[dict]:
+def run_workers(workers: int = 2, *, folder: str | os.PathLike, timeout: float = 300, open_ports: bool = False,
+                **train) -> list[dict]:
     """Run :func:`train_twin` under ``MultiWorkerMirroredStrategy`` in ``workers`` local processes — what
     ``workers`` machines would do — and return each worker's result (its losses, time and throughput).
 
     Each process gets a ``TF_CONFIG`` naming every worker's address (127.0.0.1 and a free port here; the
     machines' addresses on a real cluster) and its own index; nothing else changes. ``train``: the keyword
     arguments of :func:`train_twin` (``global_batch``, ``steps``, ``seed``), with ``dataset`` and ``n_images``
-    for :func:`training_images` (``n_held_out`` for :func:`held_out_images`). Every process is stopped, and
-    its port freed, when this returns — also after ``timeout`` seconds, an error or an interrupt (then a
-    ``TimeoutError`` or the worker's error is raised).
+    for :func:`training_images` (``n_held_out`` for :func:`held_out_images`). The workers' logs and results
+    go to a new folder inside ``folder`` (a build folder), removed at the end. Every process is stopped, and its
+    port freed, when this returns — also after ``timeout`` seconds, an error or an interrupt (then a
+    ``TimeoutError`` or the worker's error is raised) — and a worker ends by itself the moment its caller dies.
+
+    The workers run in a network of their own, where only they are: TensorFlow's server in each one listens on
+    every network interface (whatever host ``TF_CONFIG`` names) and lets anyone who reaches its port in,
+    without authentication. Where the system makes no such network for an ordinary user (see
+    :func:`private_network`), this refuses to run, unless ``open_ports=True``: then the workers run anyway
+    and, for the run's length, listen on every network interface of this computer.
     """
     workers = check_int(workers, "workers", 1)
-    ports = _free_ports(workers)
-    addresses = [f"127.0.0.1:{port}" for port in ports]
-    with tempfile.TemporaryDirectory(prefix="workers-") as folder:
-        processes, outputs = [], []
+    if not isinstance(open_ports, bool):
+        raise TypeError(f"open_ports: expected True or False, got {open_ports!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _own_network() as (holder, refused):
+        if holder is None and not open_ports:
+            raise RuntimeError(
+                f"run_workers: this system gives the workers no network of their own ({refused}); without one, "
+                "each worker's TensorFlow server listens on every network interface of this computer, without "
+                "authentication, while the run lasts. To run them so anyway, pass open_ports=True.")
+        run = Path(tempfile.mkdtemp(prefix="workers-", dir=folder))
+        addresses = [f"127.0.0.1:{port}" for port in _free_ports(workers)]
+        watched, held = os.pipe()  # each worker ends when `held` closes: at the end below, or when this process dies
+        processes = []
         try:
             for index in range(workers):
-                out = Path(folder) / f"worker{index}.json"
-                env = {**os.environ, "TF_CONFIG": tf_config(addresses, index),
-                       "CUDA_VISIBLE_DEVICES": ""}  # CPU only, like notebook 15's other runs (and no GPU fights)
-                log = open(Path(folder) / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
-                processes.append((subprocess.Popen(
-                    [sys.executable, "-m", "helpers.distribute", json.dumps(train), str(out)],
-                    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                    cwd=Path(__file__).resolve().parent.parent), log))
-                outputs.append(out)
-            deadline = time.monotonic() + timeout
-            while not all(out.exists() for out in outputs):
-                failed = [i for i, (p, _) in enumerate(processes) if p.poll() not in (None, 0)]
-                if failed or time.monotonic() > deadline:
-                    logs = "\n".join((Path(folder) / f"worker{i}.log").read_text()[-2000:] for i in failed or [0])
-                    reason = f"worker {failed[0]} failed" if failed else f"no result within {timeout:.0f} s"
-                    raise (RuntimeError if failed else TimeoutError)(f"multi-worker run: {reason}:\n{logs}")
-                time.sleep(0.2)
-            return [json.loads(out.read_text()) for out in outputs]
+                with open(run / f"worker{index}.log", "w") as log:
+                    env = {**os.environ, "TF_CONFIG": tf_config(addresses, index),
+                           "CUDA_VISIBLE_DEVICES": ""}  # CPU only, like notebook 15's other runs (no GPU fights)
+                    processes.append(subprocess.Popen(
+                        [sys.executable, "-c", _START_WORKER, str(holder or "-"), str(watched), json.dumps(train),
+                         str(run / f"worker{index}.json")],
+                        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(watched,),
+                        cwd=Path(__file__).resolve().parent.parent))
+            return _results(processes, run, timeout)
         finally:
-            for process, log in processes:
+            os.close(held)
+            os.close(watched)
+            for process in processes:
                 _stop(process)
-                log.close()
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def _results(processes: list[subprocess.Popen], run: Path, timeout: float) -> list[dict]:
+    """Every worker's result, once all have written theirs; the first failure, or a timeout, as an error."""
+    outputs = [run / f"worker{index}.json" for index in range(len(processes))]
+    deadline = time.monotonic() + timeout
+    while not all(out.exists() for out in outputs):
+        failed = [index for index, process in enumerate(processes) if process.poll() not in (None, 0)]
+        if failed or time.monotonic() > deadline:
+            logs = [(run / f"worker{index}.log").read_text()[-2000:] for index in failed or [0]]
+            if failed:
+                reasons = [_ending(index, processes[index].returncode) for index in failed]
+                raise RuntimeError("\n".join([f"multi-worker run: {'; '.join(reasons)}", *filter(None, logs)]))
+            raise TimeoutError("\n".join([f"multi-worker run: no result within {timeout:.0f} s:", *logs]))
+        time.sleep(0.2)
+    return [json.loads(out.read_text()) for out in outputs]
+
+
+def _ending(index: int, returncode: int) -> str:
+    """How worker ``index`` ended, from its exit status (negative: the signal that killed it)."""
+    if returncode < 0:
+        try:
+            return f"worker {index} was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"worker {index} was killed by signal {-returncode}"
+    return f"worker {index} failed (exit status {returncode})"
 
 
 def _stop(process: subprocess.Popen, grace: float = 5.0) -> None:
-    """End a worker and everything it started (it leads its own process group): politely, then for sure."""
-    if process.poll() is None:
+    """End a worker and everything it started (it leads its own process group): it ends by itself once its
+    caller's pipe is closed; if it has not within ``grace`` seconds, for sure."""
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
         try:
-            process.wait(grace)  # a worker that has written its result exits by itself
-        except subprocess.TimeoutExpired:
-            pass
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if process.poll() is not None:
-            break
-        try:
-            os.killpg(process.pid, sig)
+            os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
-            break
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            continue
+            pass
+        process.wait()
+
+
+def private_network() -> bool:
+    """Whether this system lets :func:`run_workers` give its workers a network of their own, that nothing else
+    reaches: a Linux network namespace (inside a user namespace, which an ordinary user may make on most Linux
+    systems). Not on macOS or Windows, nor where Linux forbids unprivileged user namespaces."""
+    with _own_network() as (holder, _):
+        return holder is not None
+
+
+@contextmanager
+def _own_network():
+    """``(pid, "")``, while it lasts, of a process holding a network namespace with a loopback interface and
+    nothing else, for the workers to join; ``(None, why not)`` where the system makes none."""
+    try:
+        holder = subprocess.Popen([sys.executable, "-c", _HOLD_NETWORK], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except OSError as error:
+        holder, refused = None, str(error)
+    else:
+        answer = holder.stdout.readline().strip()
+        refused = "" if answer == "ready" else answer or f"exit status {holder.wait()}"
+    try:
+        yield (holder.pid if holder is not None and not refused else None), refused
+    finally:
+        if holder is not None:
+            holder.stdin.close()  # it ends when its input ends (as when this process dies)
+            holder.stdout.close()
+            holder.wait()
+
+
+#: Run with ``python -c`` by :func:`_own_network`: makes a user namespace (in which an ordinary user may make
+#: the rest) and a network namespace in it, brings its loopback interface up, says "ready" (or why it cannot),
+#: and holds the namespaces until its input ends. Only the standard library, before any thread starts.
+_HOLD_NETWORK = r"""
+import ctypes, fcntl, os, socket, struct, sys
+try:
+    libc = ctypes.CDLL(None, use_errno=True)
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(0x10000000 | 0x40000000) != 0:  # CLONE_NEWUSER | CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "unshare: " + os.strerror(ctypes.get_errno()))
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+    with socket.socket() as s:  # struct ifreq: the interface's name, its flags; SIOCGIFFLAGS, SIOCSIFFLAGS
+        flags = struct.unpack("16sH22x", fcntl.ioctl(s, 0x8913, struct.pack("16sH22x", b"lo", 0)))[1]
+        fcntl.ioctl(s, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))  # IFF_UP
+except Exception as error:
+    print(f"{type(error).__name__}: {error}", flush=True)
+    sys.exit(1)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+#: Run with ``python -c`` for each worker by :func:`run_workers` (arguments: the pid of the process holding the
+#: workers' network, or "-"; the pipe to watch; the worker's own): joins that network (setns wants a process of
+#: one thread: first), ends its process group the moment the pipe's other end closes — its caller ended or
+#: died — and runs ``python -m helpers.distribute``.
+_START_WORKER = r"""
+import ctypes, os, runpy, signal, sys, threading
+holder, pipe = sys.argv[1], int(sys.argv[2])
+if holder != "-":
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, flag in (("user", 0x10000000), ("net", 0x40000000)):  # CLONE_NEWUSER, CLONE_NEWNET
+        fd = os.open(f"/proc/{holder}/ns/{kind}", os.O_RDONLY)
+        if libc.setns(fd, flag) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {kind}: " + os.strerror(ctypes.get_errno()))
+        os.close(fd)
+
+
+def watch():
+    while os.read(pipe, 1):  # nothing is ever written: b"" once the caller's end is closed
+        pass
+    os.killpg(0, signal.SIGKILL)
+
+
+threading.Thread(target=watch, daemon=True).start()
+sys.argv[1:] = sys.argv[3:]
+runpy.run_module("helpers.distribute", run_name="__main__", alter_sys=True)
+"""
 
 
 def _first_images(dataset: str, n: int, part: int):
@@ -368,7 +483,8 @@ def _worker_main(train_json: str, out: str) -> None:
 
 
 __all__ = ["StepLosses", "across_replicas", "custom_loop", "gather", "held_out_images", "logical_cpus",
-           "mirrored_strategy", "replicas", "run_workers", "tf_config", "train_twin", "training_images"]
+           "mirrored_strategy", "private_network", "replicas", "run_workers", "tf_config", "train_twin",
+           "training_images"]
 
 if __name__ == "__main__":
     _worker_main(*sys.argv[1:])

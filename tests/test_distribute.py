@@ -5,9 +5,14 @@ process is long past; the two-replica checks therefore run in a fresh Python pro
 bounded in time and checked to be gone afterwards.
 """
 
+import ipaddress
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +22,7 @@ from helpers.distribute import (
     StepLosses,
     across_replicas,
     held_out_images,
+    private_network,
     run_workers,
     tf_config,
     train_twin,
@@ -29,10 +35,78 @@ SMALL = dict(global_batch=128, steps=6, seed=42, width=8)  # a small twin on 1,0
 LIMIT = 600  # seconds: far above the ~20 s these take natively, so a slow CPU never trips it, a hang still ends
 
 
-def worker_processes() -> list[str]:
-    """Command lines of the worker processes `run_workers` starts, if any are still alive."""
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in ps.splitlines() if "-m helpers.distribute" in line]
+def processes(parent: int | None = None) -> dict[int, str]:
+    """``{pid: command line}`` of the running processes (of ``parent``'s children only, if given; a zombie is
+    not running)."""
+    ps = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,stat=,args="], capture_output=True, text=True,
+                        check=True).stdout
+    found = {}
+    for line in ps.splitlines():
+        pid, ppid, stat, args = (line.split(None, 3) + [""])[:4]
+        if not stat.startswith("Z") and (parent is None or int(ppid) == parent):
+            found[int(pid)] = args
+    return found
+
+
+def worker_processes(parent: int | None = None) -> dict[int, str]:
+    """``{pid: command line}`` of the worker processes `run_workers` starts (of ``parent``'s only, if given)."""
+    return {pid: args for pid, args in processes(parent).items() if "helpers.distribute" in args}
+
+
+@pytest.fixture
+def own_network():
+    """Skips where the system gives the workers no network of their own: `run_workers` refuses to run there
+    unless told to open ports, which a test must not do. With COURSE_NO_SKIPS=1 (CI) that is a failure."""
+    if not private_network():
+        message = "no network namespace for the workers on this system (Linux user namespaces are off)"
+        if os.environ.get("COURSE_NO_SKIPS") == "1":
+            pytest.fail(message + " — and COURSE_NO_SKIPS=1 says this run must not skip it")
+        pytest.skip(message)
+
+
+def alive(pids) -> list[int]:
+    """Those of ``pids`` that are still running (not gone, not a zombie waiting for its parent)."""
+    def running(pid):
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+    return [pid for pid in pids if running(pid)]
+
+
+def listening(pid: int) -> dict[str, list[str]]:
+    """The TCP ports process ``pid`` listens on, read as ``ss`` reads them: ``"inside"``, the addresses in its
+    own network namespace (``/proc/PID/net``); ``"here"``, those of its sockets that this test's network — the
+    machine's — lists as listening, loopback excluded: what another computer could connect to."""
+
+    def listeners(table: str) -> dict[int, str]:  # {socket inode: "address:port"} of the LISTEN sockets
+        found = {}
+        for name in ("tcp", "tcp6"):
+            for line in Path(table, name).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # TCP_LISTEN
+                    address, port = fields[1].split(":")
+                    words = bytes.fromhex(address)  # 32-bit words in the host's (little-endian) order
+                    raw = b"".join(words[i:i + 4][::-1] for i in range(0, len(words), 4))
+                    found[int(fields[9])] = f"{ipaddress.ip_address(raw)}:{int(port, 16)}"
+        return found
+
+    def loopback(address: str) -> bool:
+        ip = ipaddress.ip_address(address.rsplit(":", 1)[0])
+        return ip.is_loopback or (ip.version == 6 and ip.ipv4_mapped is not None and ip.ipv4_mapped.is_loopback)
+
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[len("socket:["):-1]))
+    inside = listeners(f"/proc/{pid}/net")
+    here = listeners("/proc/self/net")
+    return {"inside": sorted(a for i, a in inside.items() if i in inodes),
+            "here": sorted(a for i, a in here.items() if i in inodes and not loopback(a))}
 
 
 def test_one_replica_leaves_the_loss_as_it_is():
@@ -153,12 +227,34 @@ def test_two_replicas_train_like_one_device_and_the_naive_split_does_not():
 
 
 @pytest.mark.integration
-def test_two_worker_processes_agree_with_one_device_and_leave_nothing_running(tmp_path):
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.usefixtures("own_network")
+def test_two_worker_processes_agree_with_one_device_and_listen_on_nothing_another_computer_reaches(tmp_path):
     import tensorflow as tf
 
     assert not worker_processes()
-    workers = run_workers(2, timeout=LIMIT, dataset="mnist", n_images=1024, n_held_out=256, **SMALL)
+    seen, done = [], threading.Event()
+
+    def watch():  # what the workers listen on while they run, as `ss -ltn` would show it
+        while not done.wait(0.2):
+            for pid in worker_processes(os.getpid()):
+                try:
+                    seen.append(listening(pid))
+                except OSError:  # it just ended
+                    pass
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        workers = run_workers(2, folder=tmp_path, timeout=LIMIT, dataset="mnist", n_images=1024, n_held_out=256,
+                              **SMALL)
+    finally:
+        done.set()
+        watcher.join()
     assert not worker_processes()
+    assert any(s["inside"] for s in seen)  # each worker's server listens ...
+    assert [s["here"] for s in seen if s["here"]] == []  # ... where no other computer can connect
+    assert list(tmp_path.iterdir()) == []  # their logs and results are gone with them
     assert [w["worker"] for w in workers] == [0, 1] and all(w["replicas"] == 2 for w in workers)
     assert workers[0]["losses"] == workers[1]["losses"]  # both compute the loss of the global batch
     images, labels = training_images("mnist", 1024)
@@ -168,13 +264,96 @@ def test_two_worker_processes_agree_with_one_device_and_leave_nothing_running(tm
 
 
 @pytest.mark.integration
-def test_run_workers_stops_its_processes_when_time_is_up_or_a_worker_fails():
+@pytest.mark.usefixtures("own_network")
+def test_run_workers_stops_its_processes_when_time_is_up_or_a_worker_fails(tmp_path):
     with pytest.raises(TimeoutError, match="no result within 1 s"):
-        run_workers(2, timeout=1, dataset="mnist", n_images=1024, **SMALL)
+        run_workers(2, folder=tmp_path, timeout=1, dataset="mnist", n_images=1024, **SMALL)
     assert not worker_processes()
     with pytest.raises(RuntimeError, match="(?s)worker 0 failed.*global_batch: expected a divisor"):
-        run_workers(1, timeout=LIMIT, dataset="mnist", n_images=1000, **SMALL)  # one worker is enough to fail
+        run_workers(1, folder=tmp_path, timeout=LIMIT, dataset="mnist", n_images=1000, **SMALL)  # one is enough
     assert not worker_processes()
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("own_network")
+def test_a_killed_worker_is_named_with_its_signal(tmp_path):
+    done = threading.Event()
+
+    def kill_worker_1():
+        while not done.wait(0.05):
+            for pid, args in worker_processes(os.getpid()).items():
+                if args.endswith("worker1.json"):
+                    os.kill(pid, signal.SIGKILL)
+                    return
+
+    killer = threading.Thread(target=kill_worker_1)
+    killer.start()
+    try:
+        with pytest.raises(RuntimeError) as failure:
+            run_workers(2, folder=tmp_path, timeout=LIMIT, dataset="mnist", n_images=1024, **SMALL)
+    finally:
+        done.set()
+        killer.join()
+    assert str(failure.value).splitlines()[0] == "multi-worker run: worker 1 was killed by SIGKILL"
+    assert not worker_processes()
+
+
+def test_run_workers_refuses_ports_open_to_every_network_unless_told_to(tmp_path, monkeypatch):
+    import contextlib
+
+    import helpers.distribute
+
+    @contextlib.contextmanager
+    def no_network_of_their_own():
+        yield None, "unshare: Operation not permitted"
+
+    monkeypatch.setattr(helpers.distribute, "_own_network", no_network_of_their_own)
+    with pytest.raises(RuntimeError, match="(?s)no network of their own.*every network interface of this computer, "
+                                           "without authentication.*open_ports=True"):
+        run_workers(2, folder=tmp_path, timeout=LIMIT, dataset="mnist", n_images=1024, **SMALL)
+    assert not worker_processes()
+    with pytest.raises(TypeError, match="open_ports: expected True or False"):
+        run_workers(2, folder=tmp_path, open_ports="yes", dataset="mnist", n_images=1024, **SMALL)
+
+
+CALLER = """
+import json, sys
+from helpers.distribute import run_workers
+run_workers(2, folder=sys.argv[1], timeout=600, dataset="mnist", n_images=1024, **json.loads(sys.argv[2]))
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.usefixtures("own_network")
+def test_workers_end_with_a_killed_caller_and_leave_nothing_in_the_temporary_folder(tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    build = tmp_path / "build"
+    caller = subprocess.Popen([sys.executable, "-c", CALLER, str(build / "workers"), json.dumps(SMALL)], cwd=ROOT,
+                              env={**os.environ, "TMPDIR": str(temporary)})
+    workers, started = {}, {}
+    try:
+        deadline = time.monotonic() + LIMIT
+        while len(workers) < 2 or not all(listening(pid)["inside"] for pid in workers):  # both servers are up
+            assert caller.poll() is None and time.monotonic() < deadline, "the workers never started"
+            workers = worker_processes(caller.pid)
+            time.sleep(0.1)
+        started = processes(caller.pid)  # the workers, and the process that holds their network
+        caller.send_signal(signal.SIGKILL)  # as when the kernel or the terminal is killed
+        caller.wait()
+        killed = time.monotonic()
+        while alive(started) and time.monotonic() < killed + 30:
+            time.sleep(0.05)
+        lasted = time.monotonic() - killed
+    finally:
+        caller.kill()
+        for pid in alive({**workers, **started}):
+            os.kill(pid, signal.SIGKILL)
+    assert len(started) > 2 and lasted < 5, f"the workers outlived their caller by {lasted:.1f} s"
+    assert list(temporary.iterdir()) == []
+    left = sorted(p.name for p in (build / "workers").glob("*/*"))  # what a killed run leaves: in the folder given
+    assert left == ["worker0.log", "worker1.log"]
 
 
 def test_tf_config_names_every_worker_and_this_ones_index():
