@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from helpers.compare import LOSSES, Recipe, evaluate_twin, measure, raw_pixel_baseline, training_setup
-from helpers.plots import plot_comparison
 
 ROOT = Path(__file__).resolve().parent.parent
 ABLATION_JSON = ROOT / "notebooks" / "trained" / "ablation_mnist.json"
@@ -102,17 +101,6 @@ def test_evaluate_twin_measures_cosine_geometry_on_normalised_embeddings(mnist):
     assert cosine["threshold"] <= 2.0  # unit vectors are at most 2 apart
     with pytest.raises(ValueError, match="geometry"):
         evaluate_twin(twin, (x, y), (xv, yv), (xt, yt), geometry="manhattan", seed=0)
-
-
-def test_plot_comparison_draws_each_value_and_the_baseline():
-    rows = {"a": {"x": 0.9, "y": 0.5}, "b": {"x": 0.95, "y": 0.6}}
-    fig = plot_comparison(rows, {"x": "measure x", "y": "measure y"}, baseline={"x": 0.8}, title="t")
-    assert [ax.get_title() for ax in fig.axes] == ["measure x", "measure y"]
-    assert [bar.get_width() for bar in fig.axes[0].patches] == [0.9, 0.95]
-    assert [line.get_xdata()[0] for line in fig.axes[0].lines] == [0.8]
-    assert not fig.axes[1].lines  # no baseline for y
-    with pytest.raises(ValueError, match=r"rows\['b'\]: missing the measures \['z'\]"):
-        plot_comparison({"b": {"x": 1.0}}, {"x": "x", "z": "z"})
 
 
 def test_committed_ablation_json_is_complete():

@@ -243,6 +243,12 @@ def test_preprocess_refuses_bad_input(bad, error, message):
         preprocess(bad)
 
 
+def test_preprocess_refuses_to_run_twice_even_on_black_and_white_images():
+    once = preprocess(np.array([[[0, 255], [255, 0]]], np.uint8))  # 0.0 and 1.0: whole numbers
+    with pytest.raises(ValueError, match="look already scaled"):
+        preprocess(once)
+
+
 # --- split ----------------------------------------------------------------------------------------
 
 def test_split_matches_the_article_on_full_mnist(mnist):
@@ -266,6 +272,20 @@ def test_split_refuses_mismatched_and_empty():
         split_validation(np.zeros((0, 2)), np.arange(0))
     with pytest.raises(ValueError, match="empty training or validation"):
         split_validation(np.zeros((2, 2)), np.arange(2), fraction=0.1)
+
+
+def test_split_validation_accepts_a_numpy_fraction():
+    (x_train, _), (x_val, _) = split_validation(np.zeros((10, 2)), np.arange(10), fraction=np.float32(0.2))
+    assert (len(x_train), len(x_val)) == (8, 2)
+
+
+def test_class_counts_counts_each_class_in_order():
+    from helpers.data import class_counts
+
+    assert class_counts(np.array([3, 1, 3, 3, 0])) == {0: 1, 1: 1, 3: 3}
+    assert list(class_counts(np.array([9, 2, 2]))) == [2, 9]
+    with pytest.raises(TypeError, match="labels: expected integer class ids"):
+        class_counts(np.array([0.5, 1.0]))
 
 
 def test_unknown_dataset_name_is_a_clear_error():
@@ -302,3 +322,21 @@ def test_each_dataset_has_its_own_variable_and_hashes(tiny_idx_dir, monkeypatch)
     monkeypatch.setenv("FASHION_MNIST_DIR", str(folder / "missing"))
     with pytest.raises(DatasetError, match="FASHION_MNIST_DIR points to .* not a folder"):
         load_dataset("fashion_mnist", verbose=False)
+
+
+def test_a_system_copy_is_used_when_no_folder_or_variable_names_one(tmp_path, monkeypatch):
+    from helpers import data
+
+    system = tmp_path / "usr-share-datasets"
+    system.mkdir()
+    spec = data.DatasetSpec("fashion_mnist", "Fashion-MNIST", "FASHION_MNIST_DIR", data.FASHION_MNIST_SHA256,
+                            system_dirs=(str(tmp_path / "missing"), str(system)))
+    monkeypatch.setitem(data.DATASETS, "fashion_mnist", spec)
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    source = data.resolve_source(None, "fashion_mnist")
+    assert (source.kind, source.directory) == ("idx", system)  # the first system folder that exists
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    assert data.resolve_source(None, "fashion_mnist").directory == tmp_path  # the variable wins
+    system.rmdir()
+    monkeypatch.delenv("FASHION_MNIST_DIR")
+    assert data.resolve_source(None, "fashion_mnist").kind == "keras"  # nothing local: the real download

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from helpers.evaluation import best_threshold, few_shot_accuracy, knn_accuracy, pair_accuracy, roc
+from helpers.evaluation import best_threshold, few_shot_accuracy, hardest_mistakes, knn_accuracy, pair_accuracy, roc
 
 
 def brute_auc(d, y):
@@ -47,6 +47,14 @@ def test_pair_accuracy_by_hand():
 def test_pair_metrics_refuse_bad_input(d, y, message):
     with pytest.raises(ValueError, match=message):
         pair_accuracy(d, y)
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), -0.1])
+def test_pair_accuracy_and_hardest_mistakes_refuse_a_threshold_that_is_not_finite_and_non_negative(threshold):
+    for call in (lambda: pair_accuracy([0.2, 0.9], [1, 0], threshold=threshold),
+                 lambda: hardest_mistakes([0.2, 0.9], [1, 0], threshold=threshold)):
+        with pytest.raises(ValueError, match="threshold: expected a finite number >= 0.0"):
+            call()
 
 
 def test_roc_needs_both_kinds_of_pairs():

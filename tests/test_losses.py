@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from helpers.losses import accuracy, contrastive_loss, euclidean_distance
+from helpers.losses import accuracy, contrastive_loss, euclidean_distance, pairwise_distances
 
 
 def loss(y, d, **kw):
@@ -244,3 +244,46 @@ def test_batch_losses_train_inside_a_compiled_keras_step(name):
     history = model.fit(x, y, batch_size=32, epochs=3, verbose=0, shuffle=False)
     assert all(np.isfinite(history.history["loss"]))
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+D = np.array([[0.2], [0.9]], np.float32)  # two pairs' distances
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array([2.0, 0.0]), "y_true: expected pair labels 1 .similar. or 0 .different., got 2.0"),
+    (np.array([np.nan, 0.0]), "y_true: expected pair labels 1 .similar. or 0 .different., got nan"),
+    (np.array([1.0, 0.0, 1.0, 0.0]).reshape(2, 2), r"y_true: expected shape \(B,\) or \(B, 1\)"),
+])
+def test_contrastive_loss_refuses_labels_that_are_not_pair_labels(labels, message):
+    with pytest.raises(ValueError, match=message):
+        contrastive_loss(labels, D)
+
+
+def test_contrastive_loss_refuses_distances_that_are_not_one_per_pair():
+    with pytest.raises(ValueError, match=r"y_pred: expected shape \(B,\) or \(B, 1\), one value per pair, got \(2, 2"):
+        contrastive_loss(np.array([1.0, 0.0, 1.0, 0.0]), np.ones((2, 2), np.float32))
+    with pytest.raises(ValueError, match="one label per distance, got 3 and 2"):
+        contrastive_loss(np.array([1.0, 0.0, 1.0]), D)
+
+
+@pytest.mark.parametrize("margin", [float("nan"), 0.0, -1.0, float("inf"), True])
+def test_contrastive_loss_refuses_a_margin_that_is_not_positive_and_finite(margin):
+    with pytest.raises(ValueError, match="margin: expected a finite number > 0"):
+        contrastive_loss(np.array([1.0, 0.0]), D, margin=margin)
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), -0.1])
+def test_the_accuracy_metric_refuses_a_threshold_that_is_not_a_finite_non_negative_number(threshold):
+    with pytest.raises(ValueError, match="threshold: expected a finite number >= 0.0"):
+        accuracy(np.array([1.0, 0.0]), D, threshold=threshold)
+
+
+def test_pairwise_distances_match_the_distance_of_each_pair():
+    from helpers.losses import euclidean_distance
+
+    emb = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    matrix = np.asarray(pairwise_distances(emb))
+    i, j = np.triu_indices(5, k=1)
+    pairwise = np.asarray(euclidean_distance((emb[i], emb[j])))[:, 0]
+    np.testing.assert_allclose(matrix[i, j], pairwise, rtol=1e-4)
+    np.testing.assert_allclose(np.diag(matrix), np.sqrt(1e-7), rtol=1e-3)  # the ε floor, never 0 or NaN

@@ -122,6 +122,12 @@ def test_mismatched_lengths_and_bad_rng_are_refused():
         generate_pair_indices(np.array([0, 0, 1, 1]), rng="42")
 
 
+@pytest.mark.parametrize("rng", [-1, True, 2**32])
+def test_a_seed_that_numpy_tensorflow_or_keras_would_refuse_is_refused_here(rng):
+    with pytest.raises((ValueError, TypeError), match="rng"):
+        generate_pair_indices(np.array([0, 0, 1, 1]), rng=rng)
+
+
 def test_gather_and_dataset_refuse_bad_indices():
     images = np.zeros((4, 2, 2), np.float32)
     with pytest.raises(ValueError, match=r"values must lie in \[0, 4\)"):
@@ -132,6 +138,26 @@ def test_gather_and_dataset_refuse_bad_indices():
         pair_dataset(images, np.array([[0, 1]]), np.array([1.0]), batch_size=0)
     with pytest.raises(ValueError, match="same length"):
         pair_dataset(images, np.array([[0, 1]]), np.array([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("pair_labels, message", [
+    (np.array([5.0, 0.0]), "pair_labels: expected pair labels 1 .similar. or 0 .different., got 5.0"),
+    (np.array([np.nan, 0.0]), "pair_labels: expected pair labels 1 .similar. or 0 .different., got nan"),
+])
+def test_pair_dataset_refuses_labels_that_are_not_pair_labels(pair_labels, message):
+    with pytest.raises(ValueError, match=message):
+        pair_dataset(np.zeros((2, 28, 28, 1), np.float32), np.array([[0, 1], [1, 0]]), pair_labels)
+
+
+@pytest.mark.parametrize("seed", [True, -1, 2**32, 1.5])
+def test_pair_dataset_refuses_a_seed_that_is_not_a_seed(seed):
+    with pytest.raises(ValueError, match="seed: expected a whole number"):
+        pair_dataset(np.zeros((2, 28, 28, 1), np.float32), np.array([[0, 1], [1, 0]]), [1.0, 0.0], seed=seed)
+
+
+def test_pair_dataset_on_no_pairs_is_a_clear_error_not_a_tensorflow_one():
+    with pytest.raises(ValueError, match="indices: expected at least one sample"):
+        pair_dataset(np.zeros((2, 28, 28, 1), np.float32), np.zeros((0, 2), np.int64), np.zeros(0), seed=1)
 
 
 @given(hnp.arrays(np.int32, st.integers(0, 40), elements=st.integers(-3, 3)))

@@ -5,7 +5,14 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers.plots import display_pairs, plot_digits, plot_history, plot_loss_vs_distance
+from helpers.plots import (
+    display_mistakes,
+    display_pairs,
+    plot_comparison,
+    plot_digits,
+    plot_history,
+    plot_loss_vs_distance,
+)
 
 
 def test_display_pairs_titles_and_colours():
@@ -30,6 +37,11 @@ def test_display_pairs_refuses_bad_input():
         display_pairs(np.zeros((3, 28, 28)), [1, 1, 1])
     with pytest.raises(ValueError, match="same length"):
         display_pairs(np.zeros((3, 2, 28, 28)), [1, 1])
+
+
+def test_display_pairs_refuses_one_string_as_captions():
+    with pytest.raises(TypeError, match="captions: expected one string per pair"):
+        display_pairs(np.zeros((3, 2, 28, 28)), [1, 0, 1], captions="abc")
 
 
 def test_plot_history_axes_and_legend():
@@ -89,6 +101,32 @@ def test_plot_embedding_2d_names_every_class_once():
         plot_embedding_2d(np.zeros((3, 3)), [0, 1, 2], title="x")
 
 
+def test_plot_few_shot_draws_one_line_per_model_with_its_error_bars():
+    from helpers.evaluation import FewShotResult
+    from helpers.plots import plot_few_shot
+
+    results = {"a": [FewShotResult(1, 0.5, 0.1, 10), FewShotResult(5, 0.8, 0.05, 10)],
+               "b": [FewShotResult(1, 0.6, 0.0, 10), FewShotResult(5, 0.9, 0.0, 10)]}
+    fig = plot_few_shot(results)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert [list(line.get_ydata()) for line in ax.get_lines()[::3]][:1] == [[0.5, 0.8]]
+    assert ax.get_xlabel() == "labelled examples per class"
+    with pytest.raises(ValueError, match="results: expected at least one"):
+        plot_few_shot({})
+
+
+def test_plot_comparison_draws_each_value_and_the_baseline():
+    rows = {"a": {"x": 0.9, "y": 0.5}, "b": {"x": 0.95, "y": 0.6}}
+    fig = plot_comparison(rows, {"x": "measure x", "y": "measure y"}, baseline={"x": 0.8}, title="t")
+    assert [ax.get_title() for ax in fig.axes] == ["measure x", "measure y"]
+    assert [bar.get_width() for bar in fig.axes[0].patches] == [0.9, 0.95]
+    assert [line.get_xdata()[0] for line in fig.axes[0].lines] == [0.8]
+    assert not fig.axes[1].lines  # no baseline for y
+    with pytest.raises(ValueError, match=r"rows\['b'\]: missing the measures \['z'\]"):
+        plot_comparison({"b": {"x": 1.0}}, {"x": "x", "z": "z"})
+
+
 def test_plot_views_grid_and_shape_check():
     from helpers.plots import plot_views
 
@@ -111,6 +149,12 @@ def test_display_mistakes_captions_classes_and_distances():
     assert [ax.get_title() for ax in fig.axes] == ["similar ✗", "different ✗"]
     with pytest.raises(ValueError, match="no pairs"):
         display_mistakes(images, idx, [0.1, 0.2, 0.95], np.array([7, 1, 7, 7]), [], title="t")
+
+
+def test_display_mistakes_refuses_an_index_that_would_count_from_the_end():
+    images, idx = np.zeros((4, 28, 28)), np.array([[0, 1], [2, 3]])
+    with pytest.raises(ValueError, match=r"chosen: expected indices into pair_indices, from 0 to 1, got \[-1\]"):
+        display_mistakes(images, idx, [0.1, 0.2], [0, 1, 2, 3], chosen=[-1], title="t")
 
 
 def _drawn_texts(fig: Figure) -> list:
