@@ -89,6 +89,8 @@ RULES: dict[str, Rule] = {
     "DIST_IMAGES": whole(4, 48_000, example="4096", fixes_training=True),
     "DIST_BATCH_SIZE": whole(4, MAX_BATCH, "256", fixes_training=True),  # split evenly over 2 replicas
     "DIST_STEPS": whole(2, example="32", fixes_training=True),  # throughput is measured after step 1
+    # notebook 15: let its two worker processes listen on every network interface where they get no private one
+    "OPEN_PORTS": Rule(lambda v: v is True or v is False, "True or False", "1", in_cell="True"),
 }
 
 #: What ``make run NAME=VALUE`` forwards (the Makefile's PARAMETERS, less ONLY; a test keeps them equal). Other
