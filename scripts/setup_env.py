@@ -5,10 +5,18 @@
 
 The environment counts as ready only when ``<venv>/.installed`` exists, and that mark is written last, after
 ``pip check`` passed and TensorFlow, Keras and ``helpers`` imported. A setup that was interrupted (Ctrl-C,
-a killed terminal, a full disk) leaves no mark, and the next run starts over from an empty folder: pip would
-otherwise take a half-unpacked TensorFlow, whose metadata is already written, for an installed one. Pip's
-download cache makes the second attempt quick. An environment that is ready but older than
-``pyproject.toml`` or the lock is updated in place, its mark removed first.
+a killed terminal, a full disk) leaves no mark, and the next run starts over from an empty folder: an installer
+would otherwise take a half-unpacked TensorFlow, whose metadata is already written, for an installed one. The
+download cache makes the second attempt quick. An environment that is ready but older than ``pyproject.toml``
+or the lock is updated in place, its mark removed first.
+
+The packages are installed by uv (the version ``make lock`` uses, put into the environment by pip first): it
+takes about half of pip's time. It compiles the bytecode (``--compile-bytecode``), as pip does, so that
+TensorFlow's first import does not have to. uv reads none of pip's configuration, so pip's own settings (its
+configuration files and ``PIP_*`` variables, as ``pip config list`` shows them: index, extra indexes,
+find-links, constraints, certificate, proxy, trusted hosts, timeout) are handed to uv as the equivalent
+variables (any you set yourself take precedence). Should uv fail all the same, setup says so and
+installs with pip into a new empty environment. ``--installer pip`` installs with pip only.
 
 Versions come from ``requirements/lock.txt`` (exact versions for Linux x86_64 and macOS arm64, Python 3.11
 and 3.12; ``make lock`` regenerates it): the committed notebook outputs were produced with them. On another
@@ -20,6 +28,8 @@ Standard library only: it runs with whichever Python creates the environment.
 from __future__ import annotations
 
 import argparse
+import ast
+import os
 import platform
 import shutil
 import subprocess
@@ -31,7 +41,9 @@ LOCK = ROOT / "requirements" / "lock.txt"
 MARK = ".installed"
 #: What the lock covers: pyproject.toml's [tool.uv] environments and requires-python (a test keeps them equal).
 LOCKED_PLATFORMS = {("linux", "x86_64"), ("darwin", "arm64")}
-CHECK = "import helpers, tensorflow, keras  # helpers first: TensorFlow without its start-up chatter"
+CHECK = "import helpers._tensorflow, tensorflow, keras  # helpers._tensorflow first: it starts TensorFlow quietly"
+#: The installer, as the Makefile's LOCK_TOOL pins it for `make lock` (a test keeps them equal).
+UV = "uv==0.13.8"
 
 
 def supported_python() -> tuple[tuple[int, int, int], tuple[int, int]]:
@@ -48,6 +60,51 @@ def run(*command, **kw) -> None:
     subprocess.run([str(c) for c in command], check=True, **kw)
 
 
+def shown(command: list) -> str:
+    """The start of a command, for a one-line message: ``uv pip install --quiet ...``."""
+    return " ".join([Path(command[0]).name, *map(str, command[1:4])]) + " ..."
+
+
+def pip_settings(python: Path) -> dict[str, str]:
+    """What pip's ``install`` uses from its configuration: files' [global] then [install] sections, then
+    ``PIP_*`` variables (``:env:``), each overriding the one before, as ``pip config list`` shows them."""
+    listing = subprocess.run([str(python), "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    lines = [line.partition("=") for line in listing.splitlines()]
+    settings = {}
+    for section in ("global", "install", ":env:"):
+        for name, _, value in lines:
+            if name.startswith(section + ".") and value:
+                settings[name[len(section) + 1:]] = str(ast.literal_eval(value))
+    return settings
+
+
+def uv_variables(pip: dict[str, str]) -> dict[str, str]:
+    """pip's settings as the variables uv reads instead, so that uv installs from where pip would."""
+    words = {key: value.split() for key, value in pip.items()}
+    env = {}
+    if "index-url" in pip:
+        env["UV_INDEX_URL"] = pip["index-url"]
+    if words.get("find-links"):
+        env["UV_FIND_LINKS"] = ",".join(words["find-links"])
+    if words.get("extra-index-url"):
+        env["UV_EXTRA_INDEX_URL"] = " ".join(words["extra-index-url"])
+        env["UV_INDEX_STRATEGY"] = "unsafe-best-match"  # pip's rule: the best version across all indexes
+    if pip.get("no-index", "").lower() in ("1", "true", "yes", "on"):
+        env["UV_NO_INDEX"] = "1"
+    if words.get("constraint"):
+        env["UV_CONSTRAINT"] = " ".join(words["constraint"])
+    if words.get("trusted-host"):
+        env["UV_INSECURE_HOST"] = " ".join(words["trusted-host"])
+    for key, variable in (("cert", "SSL_CERT_FILE"), ("client-cert", "SSL_CLIENT_CERT"), ("proxy", "HTTPS_PROXY"),
+                          ("proxy", "HTTP_PROXY")):
+        if pip.get(key):
+            env[variable] = pip[key]
+    for key in ("timeout", "default-timeout"):
+        if pip.get(key, "").replace(".", "", 1).isdigit():
+            env["UV_HTTP_TIMEOUT"] = str(max(1, round(float(pip[key]))))  # whole seconds for uv, any for pip
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv")
@@ -57,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", default=CHECK, help="Python code that must run in the new environment")
     parser.add_argument("--kernel", action=argparse.BooleanOptionalAction, default=True,
                         help="register the environment's Jupyter kernel")
+    parser.add_argument("--installer", choices=("uv", "pip"), default="uv",
+                        help="uv (pip if uv fails), or pip only")
     args = parser.parse_args(argv)
 
     low, high = supported_python()
@@ -80,20 +139,38 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(venv)
 
     python = venv / "bin" / "python"
+    if (sys.platform, platform.machine()) in LOCKED_PLATFORMS and args.lock.is_file():
+        steps = [["-r", args.lock]] + ([["--no-deps", "--editable", args.project]] if args.project else [])
+    else:
+        print(f"warning: {args.lock.name} covers Linux x86_64 and macOS arm64, not {sys.platform} "
+              f"{platform.machine()}: installing the newest versions pyproject.toml allows. They may print "
+              "slightly different numbers than the committed notebooks (make test may then differ).",
+              file=sys.stderr, flush=True)
+        steps = [["--editable", f"{args.project}[course]"]]
     try:
         if not python.exists():
             run(sys.executable, "-m", "venv", venv)
         pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        if (sys.platform, platform.machine()) in LOCKED_PLATFORMS and args.lock.is_file():
-            run(*pip, "-r", args.lock)
-            if args.project:
-                run(*pip, "--no-deps", "--editable", args.project)
-        else:
-            print(f"warning: {args.lock.name} covers Linux x86_64 and macOS arm64, not {sys.platform} "
-                  f"{platform.machine()}: installing the newest versions pyproject.toml allows. They may print "
-                  "slightly different numbers than the committed notebooks (make test may then differ).",
-                  file=sys.stderr, flush=True)
-            run(*pip, "--editable", f"{args.project}[course]")
+        installer = args.installer
+        if installer == "uv":
+            try:
+                run(*pip, UV)
+                given = {k: v for k, v in uv_variables(pip_settings(python)).items() if k not in os.environ}
+                if given:
+                    print("  pip's settings, for uv:", " ".join(sorted(given)), flush=True)
+                env = {**os.environ, **given}
+                for step in steps:
+                    run(venv / "bin" / "uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
+                        *step, env=env)
+            except subprocess.CalledProcessError as exc:
+                print(f"warning: uv failed (`{shown(exc.cmd)}` exited {exc.returncode}): "
+                      "installing with pip instead, into a new environment", file=sys.stderr, flush=True)
+                shutil.rmtree(venv)
+                run(sys.executable, "-m", "venv", venv)
+                installer = "pip"
+        if installer == "pip":
+            for step in steps:
+                run(*pip, *step)
         run(python, "-m", "pip", "check")
         run(python, "-c", args.check)
         if args.kernel:
@@ -103,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nsetup interrupted: {venv} is not ready; `make setup` will start it over", file=sys.stderr)
         return 130
     except subprocess.CalledProcessError as exc:
-        print(f"error: setup failed (`{' '.join(map(str, exc.cmd[1:4]))} ...` exited {exc.returncode}); {venv} "
+        print(f"error: setup failed (`{shown(exc.cmd)}` exited {exc.returncode}); {venv} "
               "is not ready; fix the cause above and run make setup again", file=sys.stderr)
         return 1
     mark.write_text(f"{platform.python_version()} {sys.platform} {platform.machine()}\n", encoding="utf-8")
