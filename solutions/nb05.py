@@ -19,20 +19,27 @@ def keras_binary_accuracy(pair_labels: np.ndarray, distances: np.ndarray) -> np.
     return np.asarray(keras.metrics.binary_accuracy(y, 1.0 - d))
 
 
-def loss_gradient(y: float, d: float, margin: float = 1.0) -> float:
-    """Exercise 2 (apply). dL/dd, by automatic differentiation: ``d`` for a similar pair (pulled in ever
-    more gently as it closes), ``-(m - d)`` for a different pair inside the margin, and exactly 0 beyond it —
-    a different pair far enough apart teaches nothing. The margin changes only the different pairs: with
-    m = 2 the pair at d = 0.4 is pushed with -1.6 instead of -0.6, and the one at d = 1.3, beyond margin 1
-    (gradient 0), is pushed again (-0.7); the similar pair's gradient (0.4) does not depend on the margin."""
+def embedding_gradients(y: float, a, b, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Exercise 2 (apply). dL/da and dL/db for one pair of embeddings ``a``, ``b`` (D,) with label ``y``, by
+    automatic differentiation through ``euclidean_distance`` and ``contrastive_loss``: what reaches the twin.
+
+    By the chain rule dL/da = dL/dd · (a − b) / d: each gradient lies on the line through the two points and
+    is as long as |dL/dd|, the slope in the figure. The loss depends on a − b only (moving both points by
+    the same vector changes nothing), so dL/db = −dL/da: the two always add up to zero. With a = (0, 0) and
+    b = (0.3, 0.4) (d = 0.5): a similar pair gives dL/da = (−0.3, −0.4), so descent moves a towards b and b
+    towards a; a different pair gives (0.3, 0.4) with margin 1 and (0.9, 1.2) with margin 2 (|dL/dd| = 0.5
+    and 1.5), so descent moves the points apart, three times as hard with margin 2. Returns float64 (D,) each.
+    """
     import tensorflow as tf
 
-    from helpers.losses import contrastive_loss
+    from helpers.losses import contrastive_loss, euclidean_distance
 
-    distance = tf.Variable([d], dtype=tf.float32)
+    left = tf.Variable(np.asarray(a, np.float32)[None, :])
+    right = tf.Variable(np.asarray(b, np.float32)[None, :])
     with tf.GradientTape() as tape:
-        value = contrastive_loss(tf.constant([y], tf.float32), distance, margin=margin)
-    return float(tape.gradient(value, distance).numpy()[0])
+        loss = contrastive_loss(tf.constant([y], tf.float32), euclidean_distance((left, right)), margin=margin)
+    grad_a, grad_b = tape.gradient(loss, [left, right])
+    return grad_a.numpy()[0].astype(np.float64), grad_b.numpy()[0].astype(np.float64)
 
 
 def hadsell_loss(y: np.ndarray, d: np.ndarray, margin: float = 1.0) -> np.ndarray:
@@ -63,31 +70,35 @@ def swapped_convention_losses() -> dict[str, float]:
     return result
 
 
-def scaled_loss_ratio(y: np.ndarray, d: np.ndarray, margin: float) -> float:
-    """Exercise 4 (design), the scale argument: loss with margin ``m`` of the distances ``m · d``, divided by
-    the loss with margin 1 of ``d``. It is always ``m²``: the margin only sets the scale of the distances.
-    Scaling the twin's last Dense layer (weights and bias) by ``m`` scales every distance by ``m``, so a
-    network trained with margin ``m`` can reach what one trained with margin 1 reaches, with every distance
-    ``m`` times larger."""
-    from helpers.losses import contrastive_loss
+def double_margin_loss(y_true, y_pred, margin: float = 1.0, positive_margin: float = 0.2):
+    """Exercise 4 (design). The contrastive loss with a second margin ``m_p`` for similar pairs, per pair
+    (label 1 = similar, as ``contrastive_loss``):
 
-    y, d = np.asarray(y, np.float32), np.asarray(d, np.float32)
-    scaled = np.sum(np.asarray(contrastive_loss(y, margin * d, margin=margin)))
-    return float(scaled / np.sum(np.asarray(contrastive_loss(y, d, margin=1.0))))
+    ``y/2 · max(0, d − m_p)² + (1 − y)/2 · max(0, m − d)²``
 
-
-def accuracy_by_margin(distances: np.ndarray, pair_labels: np.ndarray, margins=(0.25, 0.5, 1.0, 2.0, 4.0)
-                       ) -> dict[float, tuple[float, float]]:
-    """Exercise 4 (design). ``distances`` as a margin-1 model gives them; for each margin ``m``, the same
-    model's distances on margin ``m``'s scale (``m · d``), scored at the article's fixed ``d < 0.5`` and at
-    ``d < m / 2``. Returns ``{m: (accuracy at 0.5, accuracy at m / 2)}``.
-
-    The rule scaled with the margin gives the same accuracy for every ``m``; the fixed 0.5 is that rule only
-    for ``m = 1``. The smaller the margin, the more different pairs sit below 0.5 and are called similar;
-    the larger, the more similar pairs sit above it (with balanced pairs, both ends tend to 0.5). Better
-    still: choose the threshold on validation pairs (notebook 10), whatever the margin.
+    A similar pair closer than ``m_p`` costs nothing and is no longer pulled, so the network stops spending
+    effort on pairs the accuracy already counts as right; with ``m_p = 0`` it is the article's loss
+    (distances are never negative). The accuracy threshold goes midway between the two targets,
+    ``(m_p + m) / 2``, by the article's own logic (0.5 is midway between 0 and m = 1) — a rule of scale
+    only: a threshold chosen on validation pairs does better.
     """
-    from helpers.evaluation import pair_accuracy
+    from keras import ops
 
-    d = np.asarray(distances, np.float64)
-    return {m: (pair_accuracy(m * d, pair_labels, 0.5), pair_accuracy(m * d, pair_labels, m / 2)) for m in margins}
+    if not 0 <= positive_margin < margin:
+        raise ValueError(f"positive_margin: expected 0 <= positive_margin < margin = {margin}, got {positive_margin}")
+    y = ops.reshape(ops.cast(y_true, "float32"), (-1,))  # (B,) each: (B,) against (B, 1) would broadcast
+    d = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
+    similar = y * ops.square(ops.maximum(d - positive_margin, 0.0)) / 2.0
+    different = (1.0 - y) * ops.square(ops.maximum(margin - d, 0.0)) / 2.0
+    return similar + different
+
+
+def double_margin_gradient(y: float, d: float, margin: float = 1.0, positive_margin: float = 0.2) -> float:
+    """Exercise 4, the check. dL/dd of :func:`double_margin_loss` by ``tf.GradientTape``: ``d − m_p`` for a
+    similar pair beyond ``m_p`` and 0 inside it, ``−(m − d)`` for a different pair inside ``m`` and 0 beyond."""
+    import tensorflow as tf
+
+    distance = tf.Variable([d], dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = double_margin_loss(tf.constant([y], tf.float32), distance, margin, positive_margin)
+    return float(tape.gradient(loss, distance).numpy()[0])

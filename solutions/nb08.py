@@ -5,22 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def pairs_seen_per_epoch(n_pairs: int, batch_size: int, seed: int, epochs: int) -> list[np.ndarray]:
-    """Exercise 1 (recall). The pair numbers that ``epochs`` passes over ``pair_dataset(..., seed=seed)``
-    visit, in order: one array of ``n_pairs`` per pass (a pass is one epoch of ``fit``).
+def validation_metrics_by_hand(model, images: np.ndarray, indices: np.ndarray, pair_labels: np.ndarray,
+                               batch_size: int = 1024) -> dict[str, float]:
+    """Exercise 1 (recall). ``val_loss`` and ``val_accuracy`` computed by hand: the model's distance for every
+    validation pair (``predict``: dropout off, as Keras evaluates), then the mean over the pairs of
+    ``contrastive_loss`` and of ``accuracy`` (d < 0.5).
 
-    Every epoch trains on the *same* pairs — they were drawn once, by ``generate_pair_indices`` — in a new
-    order, so the batches differ from epoch to epoch. (Notebook 12 instead forms new pairs in every batch.)
-    A resumed run sees exactly the batches of an uninterrupted one because each epoch's order is a function
-    of the seed and the epoch's number alone (``helpers.pairs.epoch_order``), not of a random generator's
-    state that a stop would lose.
+    That is all the two numbers are: the mean per-pair loss and the share of pairs judged right, over all
+    24,000 validation pairs, measured with the weights at the end of the epoch. After the run (or with
+    ``TRAIN = False``) they equal the log's last ``val_loss`` and ``val_accuracy`` and ``model.evaluate(val_data)``
+    up to float round-off (Keras adds the batches' losses in another order).
     """
-    from helpers.pairs import pair_dataset
+    from helpers.losses import accuracy, contrastive_loss
 
-    images = np.arange(n_pairs, dtype=np.float32)[:, None]  # "image" k holds k: the anchors name their pairs
-    pairs = np.stack([np.arange(n_pairs), np.arange(n_pairs)], axis=1)
-    data = pair_dataset(images, pairs, np.zeros(n_pairs, np.float32), batch_size=batch_size, seed=seed)
-    return [np.concatenate([anchors.numpy().ravel() for (anchors, _), _ in data]).astype(int) for _ in range(epochs)]
+    pairs = [images[indices[:, 0]], images[indices[:, 1]]]
+    distances = np.asarray(model.predict(pairs, batch_size=batch_size, verbose=0)).ravel()
+    return {"val_loss": float(np.mean(np.asarray(contrastive_loss(pair_labels, distances)))),
+            "val_accuracy": float(np.mean(np.asarray(accuracy(pair_labels, distances))))}
 
 
 def expected_initial_loss(distance: float, margin: float = 1.0) -> float:

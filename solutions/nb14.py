@@ -5,22 +5,32 @@ from __future__ import annotations
 import numpy as np
 
 
-def triplet_terms(d_positive: float, d_negatives: list[float], margin: float = 1.0) -> list[tuple[str, float]]:
-    """Exercise 1 (recall). For one (anchor, positive) pair at distance ``d_positive``, each negative's kind
-    and triplet loss ``max(0, d(a, p) − d(a, n) + margin)``.
+def semihard_triplets(embeddings, classes, margin: float = 1.0) -> tuple[list[tuple[int, int, float, float]], float]:
+    """Exercise 1 (recall). Batch semi-hard mining by hand, with plain loops: for every (anchor, positive)
+    pair of the batch, in both directions, ``(anchor, positive, d(a, n) of the chosen negative, triplet loss)``,
+    and the batch's loss, their mean.
 
-    *hard*: closer than the positive (``d(a, n) < d(a, p)``), the largest loss; *semi-hard*: farther than the
-    positive but inside the margin band (``d(a, p) < d(a, n) < d(a, p) + margin``), a loss between 0 and
-    ``margin``; *easy*: beyond the band, no loss and no gradient. With ``d_positive = 0.4``: 0.3 is hard
-    (1.1), 0.9 semi-hard (0.5), 1.6 easy (0). The semi-hard rule trains on 0.9: the closest negative that is
-    farther than the positive.
+    The rule: the closest negative farther from the anchor than the positive; when no negative is farther,
+    the farthest negative. The loss is ``max(0, d(a, p) − d(a, n) + margin)``. In the exercise's batch (class 0
+    at 0.0 and 0.6, class 1 at 0.4 and 2.8, class 2 at 1.5): 0.0 → 0.6 trains against 1.5 (loss 0.1),
+    0.6 → 0.0 against 1.5 at 0.9 (0.7), 2.8 → 0.4 against 0.0 at 2.8 (0.6), and 0.4 → 2.8 finds no negative
+    beyond 2.4, so it falls back to the farthest, 1.5 at 1.1 (2.3): mean 0.925. The same pair picks another
+    negative in each direction, because the anchor is another point.
     """
-    terms = []
-    for d_negative in d_negatives:
-        loss = max(0.0, d_positive - d_negative + margin)
-        kind = "hard" if d_negative < d_positive else ("semi-hard" if loss > 0 else "easy")
-        terms.append((kind, loss))
-    return terms
+    x = np.asarray(embeddings, np.float64)
+    x = x.reshape(len(x), -1)
+    classes = np.asarray(classes)
+    triplets = []
+    for a in range(len(x)):
+        negatives = [np.linalg.norm(x[a] - x[n]) for n in range(len(x)) if classes[n] != classes[a]]
+        for p in range(len(x)):
+            if p == a or classes[p] != classes[a] or not negatives:
+                continue
+            d_ap = np.linalg.norm(x[a] - x[p])
+            farther = [d_an for d_an in negatives if d_an > d_ap]
+            d_an = min(farther) if farther else max(negatives)
+            triplets.append((a, p, float(d_an), max(0.0, float(d_ap - d_an + margin))))
+    return triplets, float(np.mean([loss for *_, loss in triplets])) if triplets else 0.0
 
 
 def supcon_as_nt_xent(z1, z2, temperature: float = 0.2) -> tuple[float, float]:

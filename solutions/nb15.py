@@ -5,20 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 
-def pairs_seen(batch: int, replicas: int) -> tuple[int, int, float]:
-    """Exercise 1 (recall). A global batch of ``batch`` images split evenly over ``replicas``, each replica's
-    loss using only its own share: ``(pairs the loss sees, pairs in the batch, fraction seen)``.
+def global_moments(shares: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Exercise 1 (recall). What synchronised batch norm computes from each replica's share of a batch
+    (rows: images, columns: features): every replica all-reduces its count, its sum and its sum of squares;
+    from the three totals each gets the global batch's mean and variance, ``E[x²] − mean²`` per feature
+    (the biased variance, as batch norm uses). Returns ``(mean, variance)``, float64, one value per feature.
 
-    Each share of s = B/N images holds s(s−1)/2 pairs, so the loss sees N·s(s−1)/2 of B(B−1)/2, about 1/N of
-    them: for B = 256, N = 2 sees 16,256 of 32,640 (49.8 %), N = 8 sees 3,968 (12.2 %), and N = 256 — one image
-    per GPU — sees none at all: a pair loss then has nothing to learn from.
+    Equal to NumPy's mean and variance of the whole batch up to round-off — another way to compute the same
+    numbers, which is why two devices agree with one to round-off, not bit for bit. The mean of the
+    replicas' own variances, what each unsynchronised replica would use, misses the spread between the
+    shares' means: with equal shares, as a strategy splits a batch, it is smaller by exactly the variance of
+    the shares' means, so the two differ whenever the shares' means differ.
     """
-    if batch < 2 or replicas < 1 or batch % replicas:
-        raise ValueError(f"expected a batch of at least 2 images split evenly over replicas, got {batch} and "
-                         f"{replicas}")
-    share = batch // replicas
-    seen, total = replicas * share * (share - 1) // 2, batch * (batch - 1) // 2
-    return seen, total, seen / total
+    shares = [np.asarray(share, np.float64).reshape(len(share), -1) for share in shares]
+    count = sum(len(share) for share in shares)  # each sum below is one all-reduce
+    total = sum(share.sum(axis=0) for share in shares)
+    total_square = sum(np.square(share).sum(axis=0) for share in shares)
+    mean = total / count
+    return mean, total_square / count - np.square(mean)
 
 
 def gather_by_padding(shares: list[np.ndarray]) -> np.ndarray:

@@ -134,19 +134,24 @@ def test_nb04_random_pairs_partners_and_confusable_negatives(mnist):
 
 
 def test_nb05_binary_accuracy_gradients_conventions_and_margins():
-    from helpers.losses import contrastive_loss
+    from helpers.losses import contrastive_loss, contrastive_loss_gradient
 
     rng = np.random.default_rng(0)
     d = rng.uniform(0, 2, 1000).astype(np.float32)
     y = rng.integers(0, 2, 1000).astype(np.float32)
     np.testing.assert_array_equal(nb05.keras_binary_accuracy(y, d), ((d < 0.5) == (y == 1)).astype(np.float32))
 
-    assert nb05.loss_gradient(1.0, 0.4) == pytest.approx(0.4)
-    assert nb05.loss_gradient(0.0, 0.4) == pytest.approx(-0.6)
-    assert nb05.loss_gradient(0.0, 1.3) == 0.0
-    assert nb05.loss_gradient(0.0, 1.3, margin=2.0) == pytest.approx(-0.7)  # pushed again: inside margin 2
-    assert nb05.loss_gradient(0.0, 0.4, margin=2.0) == pytest.approx(-1.6)
-    assert nb05.loss_gradient(1.0, 0.4, margin=2.0) == pytest.approx(0.4)
+    a, b = np.array([0.0, 0.0]), np.array([0.3, 0.4])  # the exercise's pair, d = 0.5: descent moves against these
+    np.testing.assert_allclose(nb05.embedding_gradients(1.0, a, b)[0], [-0.3, -0.4], atol=1e-6)  # pulled together
+    np.testing.assert_allclose(nb05.embedding_gradients(0.0, a, b)[0], [0.3, 0.4], atol=1e-6)  # pushed apart
+    np.testing.assert_allclose(nb05.embedding_gradients(0.0, a, b, margin=2.0)[0], [0.9, 1.2], atol=1e-6)
+    for label, margin in [(1, 1.0), (0, 1.0), (0, 2.0), (0, 0.3)]:  # the chain rule: dL/dd along the unit a − b
+        a, b = rng.normal(0, 0.5, 4), rng.normal(0, 0.5, 4)
+        distance = np.linalg.norm(a - b)
+        expected = contrastive_loss_gradient([distance], label, margin)[0] * (a - b) / distance
+        grad_a, grad_b = nb05.embedding_gradients(float(label), a, b, margin)
+        np.testing.assert_allclose(grad_a, expected, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(grad_b, -expected, rtol=1e-4, atol=1e-6)
 
     np.testing.assert_allclose(nb05.hadsell_loss(1 - y, d), np.asarray(contrastive_loss(y, d)), rtol=1e-5, atol=1e-7)
     # by hand: 0.0025 = mean(½·0.1², ½·0.1², 0, 0) and 0.765 = mean(½·1.5², ½·1.5², ½·(1 − 0.1)², ½·(1 − 0.1)²)
@@ -156,18 +161,18 @@ def test_nb05_binary_accuracy_gradients_conventions_and_margins():
     assert losses["good, Hadsell's formula with 1 = similar"] == pytest.approx(0.765)
     assert losses["bad, Hadsell's formula with 1 = similar"] == pytest.approx(0.0025)
 
-    for m in (0.5, 2.0, 3.0):
-        assert nb05.scaled_loss_ratio(y, d, m) == pytest.approx(m**2, rel=1e-4)
-    y1 = np.repeat([1.0, 0.0], 500)
-    d1 = np.where(y1 == 1, np.abs(rng.normal(0.2, 0.15, 1000)), rng.normal(1.1, 0.2, 1000)).clip(0, 1.9)
-    base = np.mean((d1 < 0.5) == (y1 == 1))
-    accuracies = nb05.accuracy_by_margin(d1, y1)
-    for m, (fixed, scaled) in accuracies.items():
-        assert fixed == pytest.approx(np.mean((m * d1 < 0.5) == (y1 == 1)))
-        assert scaled == pytest.approx(base)
-    assert accuracies[1.0][0] == pytest.approx(base)
-    assert accuracies[0.25][0] == 0.5  # every distance below 0.5: every pair called similar
-    assert accuracies[0.5][0] < base and accuracies[4.0][0] < base
+    by_formula = y / 2 * np.maximum(d - 0.2, 0) ** 2 + (1 - y) / 2 * np.maximum(1.5 - d, 0) ** 2
+    ours = np.asarray(nb05.double_margin_loss(y, d[:, None], margin=1.5, positive_margin=0.2))
+    assert ours.shape == (1000,)
+    np.testing.assert_allclose(ours, by_formula, rtol=1e-5, atol=1e-7)
+    no_second_margin = np.asarray(nb05.double_margin_loss(y, d, positive_margin=0.0))
+    np.testing.assert_allclose(no_second_margin, np.asarray(contrastive_loss(y, d)), rtol=1e-6)  # the article's
+    assert nb05.double_margin_gradient(1.0, 0.1) == 0.0  # similar, inside m_p = 0.2: no pull
+    assert nb05.double_margin_gradient(0.0, 1.3) == 0.0  # different, beyond m = 1: no push
+    assert nb05.double_margin_gradient(1.0, 0.5) == pytest.approx(0.3)  # d − m_p
+    assert nb05.double_margin_gradient(0.0, 0.4) == pytest.approx(-0.6)  # −(m − d), as contrastive_loss
+    with pytest.raises(ValueError, match="positive_margin"):
+        nb05.double_margin_loss(y, d, margin=1.0, positive_margin=1.0)
 
 
 def test_nb06_shared_weights_dropout_and_unit_length_embeddings(mnist):
@@ -215,15 +220,25 @@ def test_nb07_parameters_by_hand_flops_and_image_size():
         flatten_twin(56).set_weights(flatten_twin(28).get_weights())
 
 
-def test_nb08_every_epoch_the_same_pairs_in_a_new_order():
-    from helpers.pairs import epoch_order
+def test_nb08_validation_metrics_by_hand_are_what_evaluate_reports(mnist):
+    from helpers.losses import accuracy, contrastive_loss
+    from helpers.pairs import pair_dataset
+    from helpers.repro import set_seed
 
-    n, batch_size, seed, epochs = 100, 32, 42, 3
-    orders = nb08.pairs_seen_per_epoch(n, batch_size, seed, epochs)
-    for epoch, order in enumerate(orders):
-        np.testing.assert_array_equal(order, epoch_order(n, seed, epoch))  # what fit receives, epoch after epoch
-        np.testing.assert_array_equal(np.sort(order), np.arange(n))  # the same pairs every epoch
-    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+    rng = set_seed(0)
+    (_, _), (x_val, y_val) = split_validation(*mnist[0])
+    images = preprocess(x_val[:100])
+    indices, labels = generate_pair_indices(y_val[:100], rng)
+    twin = siamese_twin()
+    model = siamese_network(twin)
+    d = np.asarray(model.predict([images[indices[:, 0]], images[indices[:, 1]]], verbose=0)).ravel()
+    embedding = twin.get_layer("embedding")  # distances scale with its kernel: put half of them beyond 0.5
+    embedding.kernel.assign(embedding.kernel * (0.5 / np.median(d)))
+    model.compile(optimizer="adam", loss=contrastive_loss, metrics=[accuracy])
+    by_keras = model.evaluate(pair_dataset(images, indices, labels, batch_size=64), return_dict=True, verbose=0)
+    ours = nb08.validation_metrics_by_hand(model, images, indices, labels)
+    assert ours["val_loss"] == pytest.approx(by_keras["loss"], rel=1e-5)
+    assert ours["val_accuracy"] == pytest.approx(by_keras["accuracy"], abs=1e-6)
 
 
 def test_nb08_expected_initial_loss_and_early_stopping():
@@ -423,15 +438,24 @@ def test_every_notebook_has_exercises_and_a_solutions_module():
         assert module.__doc__
 
 
-def test_nb14_triplet_terms_sort_the_negatives_as_worked_out_by_hand():
-    terms = nb14.triplet_terms(0.4, [0.3, 0.9, 1.6])
-    assert [kind for kind, _ in terms] == ["hard", "semi-hard", "easy"]
-    np.testing.assert_allclose([loss for _, loss in terms], [1.1, 0.5, 0.0], atol=1e-9)
-    from helpers.losses import pairwise_distances, semihard_negatives  # the helper's miner agrees: 0.9
+def test_nb14_semihard_triplets_by_hand_agree_with_the_helpers():
+    from helpers.losses import pairwise_distances, semihard_negatives, triplet_semihard_loss
 
-    points = np.array([[0.0], [0.4], [0.3], [0.9], [1.6]], np.float32)
-    chosen = np.asarray(semihard_negatives(np.array([0, 0, 1, 2, 3]), pairwise_distances(points)))
-    assert chosen[0, 1] == pytest.approx(0.9, abs=1e-5)
+    points, classes = [[0.0], [0.6], [0.4], [2.8], [1.5]], [0, 0, 1, 1, 2]  # the exercise's batch
+    triplets, mean = nb14.semihard_triplets(points, classes)
+    assert [(a, p) for a, p, *_ in triplets] == [(0, 1), (1, 0), (2, 3), (3, 2)]  # both directions; class 2 has none
+    np.testing.assert_allclose([d_an for *_, d_an, _ in triplets], [1.5, 0.9, 1.1, 2.8], atol=1e-9)  # 1.1: fallback
+    np.testing.assert_allclose([loss for *_, loss in triplets], [0.1, 0.7, 2.3, 0.6], atol=1e-9)
+    assert mean == pytest.approx(0.925)
+
+    rng = np.random.default_rng(0)
+    for margin in (0.5, 1.0):
+        emb, labels = rng.normal(0, 0.6, (12, 3)).astype(np.float32), rng.integers(0, 3, 12)
+        triplets, mean = nb14.semihard_triplets(emb, labels, margin)
+        assert mean == pytest.approx(float(triplet_semihard_loss(labels, emb, margin=margin)), rel=1e-4)
+        chosen = np.asarray(semihard_negatives(labels, pairwise_distances(emb)))
+        for a, p, d_an, _ in triplets:
+            assert d_an == pytest.approx(chosen[a, p], rel=1e-4)
 
 
 def test_nb14_supcon_with_one_positive_per_image_is_nt_xent():
@@ -449,17 +473,17 @@ def test_nb14_a_difference_counts_only_beyond_the_seed_spread():
         nb14.differs_beyond_noise([0.98], [0.97, 0.971])
 
 
-def test_nb15_pairs_seen_counts_the_pairs_inside_each_share():
-    for batch, replicas in [(256, 2), (256, 8), (12, 3), (6, 6)]:
-        labels = np.repeat(np.arange(replicas), batch // replicas)  # which replica holds each image
-        i, j = np.triu_indices(batch, k=1)
-        brute = int(np.sum(labels[i] == labels[j]))  # pairs whose two images sit on the same replica
-        seen, total, fraction = nb15.pairs_seen(batch, replicas)
-        assert (seen, total) == (brute, len(i)) and fraction == pytest.approx(brute / len(i))
-    assert nb15.pairs_seen(256, 2)[:2] == (16_256, 32_640)  # what notebook 15 prints
-    assert nb15.pairs_seen(256, 256)[0] == 0
-    with pytest.raises(ValueError, match="split evenly"):
-        nb15.pairs_seen(256, 3)
+def test_nb15_global_moments_from_the_replicas_sums_are_the_whole_batchs():
+    rng = np.random.default_rng(0)
+    shares = [rng.normal(loc, 1.0, (16, 5)) for loc in (0.0, 2.0, -1.0, 0.5)]  # shares with different means
+    mean, variance = nb15.global_moments(shares)
+    whole = np.concatenate(shares)
+    np.testing.assert_allclose(mean, whole.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(variance, whole.var(axis=0), rtol=1e-10)  # batch norm's biased variance
+    own = np.mean([share.var(axis=0) for share in shares], axis=0)  # each replica on its own share
+    assert np.all(own < variance)  # misses the spread between the shares' means
+    mean, variance = nb15.global_moments([np.array([1.0, 2.0]), np.array([3.0, 6.0])])
+    assert mean.tolist() == [3.0] and variance.tolist() == [3.5]  # (1 + 4 + 9 + 36) / 4 − 9, by hand
 
 
 def test_nb15_gather_by_padding_stacks_the_shares_in_replica_order():
