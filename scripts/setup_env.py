@@ -147,9 +147,13 @@ def main(argv: list[str] | None = None) -> int:
               "slightly different numbers than the committed notebooks (make test may then differ).",
               file=sys.stderr, flush=True)
         steps = [["--editable", f"{args.project}[course]"]]
+    scratch = venv / ".setup-tmp"  # the commands' temporary files (uv's locks, ipykernel's staging folder)
+    saved_tmpdir = os.environ.get("TMPDIR")
     try:
         if not python.exists():
             run(sys.executable, "-m", "venv", venv)
+        scratch.mkdir(exist_ok=True)
+        os.environ["TMPDIR"] = str(scratch)  # inherited by every command below: nothing is left in /tmp
         pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         installer = args.installer
         if installer == "uv":
@@ -167,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                       "installing with pip instead, into a new environment", file=sys.stderr, flush=True)
                 shutil.rmtree(venv)
                 run(sys.executable, "-m", "venv", venv)
+                scratch.mkdir()
                 installer = "pip"
         if installer == "pip":
             for step in steps:
@@ -183,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: setup failed (`{shown(exc.cmd)}` exited {exc.returncode}); {venv} "
               "is not ready; fix the cause above and run make setup again", file=sys.stderr)
         return 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if saved_tmpdir is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_tmpdir
     mark.write_text(f"{platform.python_version()} {sys.platform} {platform.machine()}\n", encoding="utf-8")
     print(f"Environment ready in {venv}/")
     return 0

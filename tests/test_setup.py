@@ -160,17 +160,24 @@ def test_a_setup_interrupted_while_installing_is_redone_from_scratch(tmp_path, i
 @pytest.mark.integration
 def test_pips_own_settings_reach_uv(tmp_path):
     """uv reads none of pip's configuration; setup hands it over: the probe is found only through pip's
-    find-links (set here by PIP_FIND_LINKS), and uv, not the fallback to pip, installs it."""
+    find-links (set here by PIP_FIND_LINKS), and uv, not the fallback to pip, installs it. What the commands of
+    the setup write to their temporary folder (uv's locks, ipykernel's staging) stays in the environment and is
+    gone when setup ends: nothing is left in the system's /tmp."""
     probe_wheel(tmp_path / "links")
     lock = tmp_path / "lock.txt"
     lock.write_text(f"{PROBE}==1.0\n")
     venv = tmp_path / "venv"
-    result = subprocess.run(setup_command(venv, lock, check=f"import {PROBE}"), capture_output=True, text=True,
-                            timeout=HANG_SECONDS, env=environment(tmp_path, PIP_FIND_LINKS=str(tmp_path / "links")))
+    system_tmp = tmp_path / "system-tmp"  # what /tmp is to a real setup: the commands it runs leave nothing there
+    system_tmp.mkdir()
+    leaves_a_file = f"import {PROBE}, tempfile; tempfile.mkstemp(prefix='left-')"
+    result = subprocess.run(setup_command(venv, lock, check=leaves_a_file), capture_output=True, text=True,
+                            timeout=HANG_SECONDS, env=environment(tmp_path, PIP_FIND_LINKS=str(tmp_path / "links"),
+                                                                  TMPDIR=str(system_tmp)))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "uv failed" not in result.stderr, result.stderr
     assert installed_by(venv, PROBE) == "uv"
     assert (venv / setup_env.MARK).is_file()
+    assert list(system_tmp.iterdir()) == [] and not list(venv.rglob("left-*"))
 
 
 @pytest.mark.integration
