@@ -282,7 +282,7 @@ def execute(notebooks: list[Path], overrides: dict, declared: dict, args: argpar
     os.environ[PROGRESS_VARIABLE] = str(progress)  # the kernels inherit it and append training progress there
     stop = _show_progress(progress)
     try:
-        return _execute(notebooks, overrides, declared, args, scratch)
+        return _execute(notebooks, overrides, declared, args, build, scratch)
     finally:
         stop()
         tempfile.tempdir = saved_tempdir
@@ -476,12 +476,13 @@ def _stamps(folder: Path) -> dict[str, tuple[int, int, int]]:
     return stamps
 
 
-def _execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace, scratch: Path) -> int:
+def _execute(notebooks: list[Path], overrides: dict, declared: dict, args: argparse.Namespace, build: Path,
+             scratch: Path) -> int:
     from helpers.artifacts import save_json
 
     if args.in_place:
         remove_leftovers(args.notebooks_dir)
-    trained = args.notebooks_dir.parent / "build" / "trained"  # where a refreshed notebook saves what it trained
+    trained = build / "trained"  # where a refreshed notebook saves what it trained
     _CurrentCell.follow()
     quiet = _KernelDiedNotice()
     logging.getLogger("papermill").addFilter(quiet)
