@@ -146,6 +146,46 @@ def load_json(path: str | os.PathLike, *, produced_by: str | None = None) -> Any
         raise ValueError(f"{path.name} in '{path.parent.name}/' is not valid JSON ({exc}).{hint}") from None
 
 
+def _sha256_of(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def save_arrays(path: str | os.PathLike, *, source: str | os.PathLike, **arrays) -> Path:
+    """Save NumPy ``arrays`` computed from the file ``source`` (e.g. embeddings by a saved model) in one ``.npz``
+    with ``source``'s SHA-256, atomically: :func:`load_arrays` returns them only while ``source`` is unchanged."""
+    import numpy as np
+
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"path: arrays are saved as '.npz' files, got '{path.name}'")
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, source_sha256=np.array(_sha256_of(_existing(source, None))), **arrays)
+    return path
+
+
+def load_arrays(path: str | os.PathLike, *, source: str | os.PathLike, produced_by: str | None = None) -> dict:
+    """The arrays :func:`save_arrays` saved from ``source`` as it is now. A missing or corrupt file, or one
+    computed from another version of ``source`` (a model trained again since), is an error naming what to run."""
+    import zipfile
+
+    import numpy as np
+
+    path, source = _existing(path, produced_by), _existing(source, None)
+    hint = f" Run {produced_by} again to rewrite it." if produced_by else ""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path.name} in '{path.parent.name}/' cannot be read ({exc}).{hint}") from None
+    if str(arrays.pop("source_sha256", "")) != _sha256_of(source):
+        raise ValueError(f"{path.name} in '{path.parent.name}/' was computed from another version of "
+                         f"{source.name}.{hint}")
+    return arrays
+
+
 def save_model(model, path: str | os.PathLike) -> Path:
     """``model.save`` to a ``.keras`` file, atomically. A compiled model whose optimizer has not taken a step
     (weights loaded, not trained) gets its optimizer built first, so that the file loads as a trained one does:

@@ -7,6 +7,7 @@ Distances are "small = similar"; scikit-learn's ROC functions expect "large = po
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +109,37 @@ def knn_accuracy(train_embeddings: object, train_labels: object, test_embeddings
     k = check.check_int(k, "k", 1, len(x_train))
     model = KNeighborsClassifier(n_neighbors=k).fit(x_train, y_train)
     return float(np.mean(model.predict(x_test) == y_test))
+
+
+def knn_accuracies(train_embeddings: object, train_labels: object, test_embeddings: object, test_labels: object,
+                   ks: tuple[int, ...] = (1, 5)) -> dict[int, float]:
+    """:func:`knn_accuracy` for each k of ``ks``, from one search for the ``max(ks)`` nearest neighbours: each
+    test point takes the most frequent label among its k nearest (a tie goes to the smallest label, as in
+    scikit-learn)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    x_train, y_train, x_test, y_test = _labelled_vectors(
+        train_embeddings, train_labels, test_embeddings, test_labels, "embeddings"
+    )
+    ks = [check.check_int(k, "k", 1, len(x_train)) for k in ks]
+    neighbours = NearestNeighbors(n_neighbors=max(ks)).fit(x_train).kneighbors(x_test, return_distance=False)
+    found = y_train[neighbours]  # (N test, max k) labels, nearest first
+    classes = np.unique(y_train)
+    accuracies = {}
+    for k in ks:
+        votes = (found[:, :k, None] == classes).sum(axis=1)  # (N test, classes)
+        accuracies[k] = float(np.mean(classes[np.argmax(votes, axis=1)] == y_test))
+    return accuracies
+
+
+def beyond_noise(a: float, b: float, n: int) -> bool:
+    """Whether accuracy ``a`` is above accuracy ``b`` (both measured on ``n`` test images) by more than two
+    standard errors of their difference, √(a(1 − a)/n + b(1 − b)/n): each accuracy's own is √(p(1 − p)/n).
+
+    >>> beyond_noise(0.958, 0.950, 10_000), beyond_noise(0.958, 0.955, 10_000)
+    (True, False)
+    """
+    return a - b > 2 * math.sqrt((a * (1 - a) + b * (1 - b)) / n)
 
 
 @dataclass(frozen=True)

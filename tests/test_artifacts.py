@@ -4,6 +4,7 @@ permissions, to a path it can be read back from."""
 import json
 import os
 
+import numpy as np
 import pytest
 
 from helpers.artifacts import atomic_path, load_json, save_figure, save_json
@@ -99,3 +100,24 @@ def test_load_json_names_a_corrupt_file(tmp_path):
     (tmp_path / "history.json").write_text('{"loss": [0.2, ')  # cut short
     with pytest.raises(ValueError, match=r"^history.json in '.*' is not valid JSON .*Run notebook 08 again"):
         load_json(tmp_path / "history.json", produced_by="notebook 08")
+
+
+def test_saved_arrays_come_back_only_while_the_file_they_were_computed_from_is_unchanged(tmp_path):
+    from helpers.artifacts import load_arrays, save_arrays
+
+    model, path = tmp_path / "model.keras", tmp_path / "embeddings.npz"
+    model.write_bytes(b"weights, version 1")
+    train = np.arange(6, dtype=np.float32).reshape(3, 2)
+    save_arrays(path, source=model, train=train, test=train[:1])
+    back = load_arrays(path, source=model, produced_by="notebook 10")
+    assert sorted(back) == ["test", "train"]
+    np.testing.assert_array_equal(back["train"], train)
+    model.write_bytes(b"weights, version 2")  # the model trained again since
+    with pytest.raises(ValueError, match=r"^embeddings.npz in '.+/' was computed from another version of "
+                                         r"model.keras. Run notebook 10 again to rewrite it.$"):
+        load_arrays(path, source=model, produced_by="notebook 10")
+    path.write_bytes(path.read_bytes()[:40])  # cut
+    with pytest.raises(ValueError, match=r"^embeddings.npz in '.+/' cannot be read .*Run notebook 10 again"):
+        load_arrays(path, source=model, produced_by="notebook 10")
+    with pytest.raises(FileNotFoundError, match=r"^other.npz not found in '.+/'. Run notebook 10 first.$"):
+        load_arrays(tmp_path / "other.npz", source=model, produced_by="notebook 10")

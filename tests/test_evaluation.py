@@ -4,7 +4,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from helpers.evaluation import best_threshold, few_shot_accuracy, hardest_mistakes, knn_accuracy, pair_accuracy, roc
+from helpers.evaluation import (
+    best_threshold,
+    few_shot_accuracy,
+    hardest_mistakes,
+    knn_accuracies,
+    knn_accuracy,
+    pair_accuracy,
+    roc,
+)
 
 
 def brute_auc(d, y):
@@ -220,3 +228,13 @@ def test_pair_loss_equals_evaluate_with_dropout_off_and_differs_with_it_on():
     assert pair_loss(model, images, idx, y, training=False, batch_size=10) == pytest.approx(expected, rel=1e-4)
     keras.utils.set_random_seed(1)
     assert pair_loss(model, images, idx, y, training=True) != pytest.approx(expected, rel=1e-4)
+
+
+def test_knn_accuracies_from_one_search_equal_one_knn_accuracy_per_k(rng):
+    x, y = rng.normal(size=(300, 5)), rng.integers(0, 4, 300)
+    xt, yt = rng.normal(size=(100, 5)), rng.integers(0, 4, 100)
+    assert knn_accuracies(x, y, xt, yt, ks=(1, 2, 4, 5)) == {k: knn_accuracy(x, y, xt, yt, k=k) for k in (1, 2, 4, 5)}
+    # two neighbours, one vote each: the tie goes to the smaller label, as scikit-learn breaks it
+    assert knn_accuracies([[0.0], [1.0]], [3, 1], [[0.4]], [1], ks=(2,)) == {2: 1.0}
+    with pytest.raises(ValueError, match="k"):
+        knn_accuracies(x, y, xt, yt, ks=(0,))
