@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     wall_start = time.perf_counter()
 
-    import helpers  # noqa: F401  (first: TensorFlow loads without its start-up chatter)
+    import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up chatter)
 
     # isort: split
     import keras
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
         history = model.fit(data, epochs=args.epochs,
                             verbose=0, callbacks=[progress_callback(label, steps)])
         seconds = time.perf_counter() - start
-        metrics = evaluate_twin(twin, (x_train, y_train), (x_val, y_val), (x_test, y_test),
+        metrics = evaluate_twin(twin, (x_train, y_train), (x_test, y_test), validation=(x_val, y_val),
                                 geometry=LOSSES[recipe.loss][3], seed=args.seed)
         losses = [float(v) for v in history.history["loss"]]
         entry = {"variant": name, "seed": seed, "recipe": VARIANTS[name],

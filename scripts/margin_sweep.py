@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     wall_start = time.perf_counter()
 
-    import helpers  # noqa: F401  (first: TensorFlow loads without its start-up chatter)
+    import helpers._tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up chatter)
 
     # isort: split
     import keras

@@ -25,3 +25,17 @@ def mnist():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def small_splits(mnist):
+    """A training script's ``mnist_splits`` on real MNIST cut short (2,400 training, 600 validation and 1,000 test
+    images, split and preprocessed as the scripts do): what a script test measures its tiny run with."""
+    from helpers.data import preprocess, split_validation
+
+    def splits():
+        (x, y), (x_test, y_test) = mnist
+        (x_train, y_train), (x_val, y_val) = split_validation(x[:3000], y[:3000])
+        return (preprocess(x_train), y_train), (preprocess(x_val), y_val), (preprocess(x_test[:1000]), y_test[:1000])
+
+    return splits

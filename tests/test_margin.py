@@ -175,9 +175,10 @@ def test_committed_margin_sweep_json_is_complete_and_plots():
 
 
 @pytest.mark.integration
-def test_margin_sweep_script_on_a_tiny_budget(tmp_path, capsys):
+def test_margin_sweep_script_on_a_tiny_budget(tmp_path, capsys, monkeypatch, small_splits):
     import margin_sweep  # scripts/ is on pytest's pythonpath
 
+    monkeypatch.setattr(margin_sweep, "mnist_splits", small_splits)
     out = tmp_path / "sweep.json"
     report = margin_sweep.main(["--margins", "2", "--pairs", "256", "--out", str(out)])
     assert json.loads(out.read_text()) == report
