@@ -48,7 +48,7 @@ endif
 # `make refresh` committed (their copies get TRAIN = False), so no cell trains, and a slow CPU trips no fixed limit.
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep ablation lab html clean distclean
+.PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep ablation loss-seeds lab html clean distclean
 
 help:  ## show this help
 	@echo "Contrastive learning course"
@@ -105,6 +105,11 @@ margin-sweep: setup  ## train the article's model once per margin (0.5, 1, 2; 1 
 # notebooks/trained/ablation_mnist.json commits; notebook 12 shows it.
 ablation: setup  ## train notebook 12's recipe with one choice undone at a time (2 epochs each); JSON in notebooks/trained/
 	$(BIN)/python scripts/ablation.py
+
+# Not part of `run` or `test`: about a quarter of an hour of training (2-core AVX-512) whose JSON
+# notebooks/trained/loss_seeds_mnist.json commits; notebook 14 shows it.
+loss-seeds: setup  ## train notebook 14's five losses with seeds 42, 43 and 44 (1 epoch each); JSON in notebooks/trained/
+	$(BIN)/python scripts/loss_seeds.py
 
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -19,7 +19,15 @@ import numpy as np
 
 from helpers import losses
 from helpers._checks import checked_by
-from helpers.evaluation import evaluate_embeddings, few_shot_accuracy, linear_probe_accuracy
+from helpers.evaluation import (
+    evaluation_pairs,
+    few_shot_accuracy,
+    knn_accuracy,
+    linear_probe_accuracy,
+    pair_distances,
+    pair_metrics,
+    roc,
+)
 from helpers.models import improved_twin, siamese_network, warmup_cosine
 from helpers.pairs import epoch_dataset, generate_pair_indices, image_dataset
 
@@ -106,66 +114,85 @@ def _pairs_by_epoch(images, indices, pair_labels, batch_size: int, per_epoch: in
                          batch_size, gather)
 
 
-def _check_geometry(twin, train, validation, test, geometry, seed, batch_size) -> None:
+def labelled_set(labels, per_class: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``per_class`` images of every class in ``labels``, drawn without replacement by ``rng``:
+    the labelled images notebook 14 measures every twin with.
+
+    >>> labelled_set(np.array([0, 1, 0, 1, 1, 0]), 2, np.random.default_rng(0)).tolist()
+    [2, 5, 4, 1]
+    """
+    return np.concatenate([rng.choice(np.flatnonzero(labels == c), per_class, replace=False)
+                           for c in np.unique(labels)])
+
+
+def _check_geometry(twin, train, test, *, validation=None, geometry, seed, batch_size) -> None:
     if geometry not in ("euclidean", "cosine"):
         raise ValueError(f"geometry: expected 'euclidean' or 'cosine', got {geometry!r}")
 
 
 @checked_by(_check_geometry)
-def evaluate_twin(twin: keras.Model, train, validation, test, *, geometry: str = "euclidean", seed: int,
+def evaluate_twin(twin: keras.Model, train, test, *, validation=None, geometry: str = "euclidean", seed: int,
                   batch_size: int = 1024) -> dict[str, float]:
-    """Notebooks 10–13's numbers for a trained twin: :func:`helpers.evaluation.evaluate_embeddings` (test pair
-    accuracy at a validation-chosen threshold, AUC, 1-NN), the 1-shot 1-NN mean of 10 seeded draws, and a
-    linear probe on the pooled features before the embedding layer (as notebook 13 probes its encoders).
+    """Notebooks 10–13's numbers for a trained twin: test AUC on :func:`helpers.evaluation.evaluation_pairs`,
+    1-NN and 1-shot (mean of 10 seeded draws) with ``train`` as the labelled images, and a linear probe on the
+    pooled features before the embedding layer (as notebook 13 probes its encoders). With ``validation``: also
+    test pair accuracy at a threshold chosen on validation pairs.
 
     ``train``, ``validation``, ``test``: ``(images, labels)``. ``geometry="cosine"``: distances between
     L2-normalised embeddings (what SupCon trains).
     """
+    splits = {"train": train, "test": test, **({"validation": validation} if validation is not None else {})}
     both = keras.Model(twin.input, [twin.get_layer("global_avg_pool").output, twin.output])
     features, embeddings = {}, {}
-    for name, (images, _) in {"train": train, "validation": validation, "test": test}.items():
+    for name, (images, _) in splits.items():
         features[name], embeddings[name] = both.predict(images, batch_size=batch_size, verbose=0)
         if geometry == "cosine":
             norms = np.linalg.norm(embeddings[name], axis=1, keepdims=True)
             embeddings[name] = embeddings[name] / np.maximum(norms, 1e-12)
-    return measure(features, embeddings, train[1], validation[1], test[1], seed=seed)
+    return measure(features, embeddings, {name: labels for name, (_, labels) in splits.items()}, seed=seed)
 
 
-def measure(features: dict, embeddings: dict, y_train, y_val, y_test, *, seed: int) -> dict[str, float]:
-    """The numbers of :func:`evaluate_twin` from ``features`` and ``embeddings`` (dicts of ``train``,
-    ``validation`` and ``test`` arrays): also the baselines' (raw pixels as both)."""
-    report = evaluate_embeddings((embeddings["train"], y_train), (embeddings["validation"], y_val),
-                                 (embeddings["test"], y_test), seed=seed)
-    report["1-shot"] = few_shot_accuracy(embeddings["train"], y_train, embeddings["test"], y_test, shots=1,
-                                         rng=seed, draws=10).mean
-    report["linear_probe"] = linear_probe_accuracy(features["train"], y_train, features["test"], y_test)
+def measure(features: dict, embeddings: dict, labels: dict, *, seed: int) -> dict[str, float]:
+    """The numbers of :func:`evaluate_twin` from ``features``, ``embeddings`` and ``labels`` (dicts of
+    ``train``, ``test`` and optionally ``validation`` arrays): also the baselines' (raw pixels as both)."""
+    test_idx, test_labels = evaluation_pairs(labels["test"], seed)
+    d_test = pair_distances(embeddings["test"], test_idx)
+    if "validation" in labels:
+        val_idx, val_labels = evaluation_pairs(labels["validation"], seed + 1)
+        report = pair_metrics(pair_distances(embeddings["validation"], val_idx), val_labels, d_test, test_labels)
+    else:
+        report = {"test_auc": roc(d_test, test_labels)[2]}
+    report["knn1_accuracy"] = knn_accuracy(embeddings["train"], labels["train"], embeddings["test"], labels["test"])
+    report["1-shot"] = few_shot_accuracy(embeddings["train"], labels["train"], embeddings["test"], labels["test"],
+                                         shots=1, rng=seed, draws=10).mean
+    report["linear_probe"] = linear_probe_accuracy(features["train"], labels["train"], features["test"],
+                                                   labels["test"])
     return report
 
 
-#: The columns of notebook 14's results table: (measure key, heading, format).
-RESULT_COLUMNS = [("test_accuracy", "pair acc", "{:.4f}"), ("test_auc", "AUC", "{:.4f}"),
-                  ("knn1_accuracy", "1-NN", "{:.4f}"), ("1-shot", "1-shot", "{:.4f}"),
-                  ("linear_probe", "probe", "{:.2f}")]  # 3 decimals flip across CPU classes here
+#: The columns of notebook 14's results table, threshold-free measures only: (measure key, heading, format).
+RESULT_COLUMNS = [("test_auc", "AUC", "{:.4f}"), ("knn1_accuracy", "1-NN", "{:.4f}"),
+                  ("1-shot", "1-shot", "{:.4f}"), ("linear_probe", "probe", "{:.2f}")]  # 3 decimals differ by CPU
 
 
 def table_row(title: str, values: dict, columns=RESULT_COLUMNS) -> str:
     """One line of notebook 14's results table: ``title``, then each of ``columns`` (default
     :data:`RESULT_COLUMNS`) formatted, or "—" where ``values`` has no such measure.
 
-    >>> table_row("raw pixels", {"test_accuracy": 0.66781, "linear_probe": 0.9191})
-    'raw pixels                                          0.6678         —         —         —      0.92'
+    >>> table_row("raw pixels", {"test_auc": 0.73331, "linear_probe": 0.9191})
+    'raw pixels                                          0.7333         —         —      0.92'
     """
     cells = [fmt.format(values[key]) if values.get(key) is not None else "—" for key, _, fmt in columns]
     return f"{title:<48}" + "".join(f"{cell:>10}" for cell in cells)
 
 
-def raw_pixel_baseline(train, validation, test, *, seed: int) -> dict[str, float]:
+def raw_pixel_baseline(train, test, *, validation=None, seed: int) -> dict[str, float]:
     """:func:`measure` on the raw pixels (784 values per image) instead of a network's output: what any
     learned embedding must beat. Its linear probe is logistic regression on the pixels."""
-    flat = {name: np.asarray(images, np.float32).reshape(len(images), -1)
-            for name, (images, _) in {"train": train, "validation": validation, "test": test}.items()}
-    return measure(flat, flat, train[1], validation[1], test[1], seed=seed)
+    splits = {"train": train, "test": test, **({"validation": validation} if validation is not None else {})}
+    flat = {name: np.asarray(images, np.float32).reshape(len(images), -1) for name, (images, _) in splits.items()}
+    return measure(flat, flat, {name: labels for name, (_, labels) in splits.items()}, seed=seed)
 
 
-__all__ = ["LOSSES", "RESULT_COLUMNS", "Recipe", "batch_contrastive_all_negatives", "evaluate_twin", "measure",
-           "raw_pixel_baseline", "table_row", "training_setup"]
+__all__ = ["LOSSES", "RESULT_COLUMNS", "Recipe", "batch_contrastive_all_negatives", "evaluate_twin", "labelled_set",
+           "measure", "raw_pixel_baseline", "table_row", "training_setup"]

@@ -23,11 +23,11 @@ FLOORS: dict[str, dict[str, dict[str, float]]] = {
     "12_better_model": {"mnist": {"test_accuracy": 0.993, "knn1_accuracy": 0.993, "test_auc": 0.999},
                         "fashion_mnist": {"test_accuracy": 0.92, "knn1_accuracy": 0.87, "test_auc": 0.97}},
     "13_self_supervised": {"mnist": {"linear_probe": 0.97}, "fashion_mnist": {"linear_probe": 0.80}},
-    # 1-NN test accuracy of the twin each loss trained (notebook 14, one epoch each)
-    "14_which_loss": {"mnist": {"pairs": 0.95, "batch_contrastive": 0.95, "triplet_semihard": 0.94,
-                                "triplet_batch_hard": 0.93, "supcon": 0.95},
-                      "fashion_mnist": {"pairs": 0.7, "batch_contrastive": 0.7, "triplet_semihard": 0.7,
-                                        "triplet_batch_hard": 0.6, "supcon": 0.7}},
+    # 1-NN with its labelled set of 1,000 images per class (notebook 14, one epoch each)
+    "14_which_loss": {"mnist": {"pairs": 0.94, "batch_contrastive": 0.94, "triplet_semihard": 0.93,
+                                "triplet_batch_hard": 0.91, "supcon": 0.94},
+                      "fashion_mnist": {"pairs": 0.65, "batch_contrastive": 0.65, "triplet_semihard": 0.65,
+                                        "triplet_batch_hard": 0.55, "supcon": 0.65}},
 }
 
 

@@ -50,18 +50,23 @@ def supcon_as_nt_xent(z1, z2, temperature: float = 0.2) -> tuple[float, float]:
     return supcon, float(nt_xent_loss(z1, z2, temperature))
 
 
-def differs_beyond_noise(runs_a: list[float], runs_b: list[float]) -> tuple[float, bool]:
-    """Exercise 3 (design). Is the difference between two losses more than the seed-to-seed noise?
+def paired_standard_errors(correct_a, correct_b) -> tuple[float, float]:
+    """Exercise 3 (design). Two models scored on the same ``n`` test images: ``correct_a`` and ``correct_b`` say,
+    per image, whether each model got it right. Returns ``(independent, paired)``: the standard error of the
+    difference of their accuracies as :func:`helpers.evaluation.beyond_noise` takes it, √(a(1 − a)/n +
+    b(1 − b)/n), as if two independent test sets had been drawn, and the paired one, the standard deviation of
+    the per-image differences / √n.
 
-    ``runs_a``, ``runs_b``: one measure (say 1-NN accuracy) from runs that differ only in their seed, at
-    least two each. Returns the difference of the means and whether it exceeds the larger of the two
-    ranges (max − min) of the runs: a deliberately simple, conservative rule for a handful of seeds. With
-    one run per loss — as in notebook 14 — the noise is unknown and no difference can be called real; the
-    ablation of notebook 12 (``make ablation``) trains its reference twice for this reason.
+    The paired one is smaller when the models tend to get the same images right (they share the easy and the
+    hard digits), because only images one model gets right and the other wrong move the difference: the
+    independent formula is conservative for twins tested on one test set. It is not smaller when the two
+    models' mistakes are unrelated.
     """
-    a, b = np.asarray(runs_a, np.float64), np.asarray(runs_b, np.float64)
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"runs_a and runs_b: expected at least two seeds each, got {len(a)} and {len(b)}")
-    difference = float(a.mean() - b.mean())
-    noise = max(np.ptp(a), np.ptp(b))
-    return difference, bool(abs(difference) > noise)
+    a, b = np.asarray(correct_a, np.float64), np.asarray(correct_b, np.float64)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"correct_a and correct_b: expected two 1-d arrays of one length >= 2, got {a.shape} and "
+                         f"{b.shape}")
+    n = len(a)
+    independent = float(np.sqrt((a.mean() * (1 - a.mean()) + b.mean() * (1 - b.mean())) / n))
+    paired = float(np.std(a - b) / np.sqrt(n))
+    return independent, paired

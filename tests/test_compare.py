@@ -78,13 +78,21 @@ def test_measure_is_the_evaluation_of_notebooks_10_to_13(mnist):
 
     x, y, xv, yv, xt, yt = small_split(mnist, 300)
     flat = {"train": x.reshape(len(x), -1), "validation": xv.reshape(len(xv), -1), "test": xt.reshape(len(xt), -1)}
-    report = measure(flat, flat, y, yv, yt, seed=1)
+    report = measure(flat, flat, {"train": y, "validation": yv, "test": yt}, seed=1)
     assert set(report) == MEASURES
     expected = evaluate_embeddings((flat["train"], y), (flat["validation"], yv), (flat["test"], yt), seed=1)
     assert {k: report[k] for k in expected} == expected
     assert report["1-shot"] == few_shot_accuracy(flat["train"], y, flat["test"], yt, shots=1, rng=1, draws=10).mean
     assert report["linear_probe"] == linear_probe_accuracy(flat["train"], y, flat["test"], yt)
-    assert raw_pixel_baseline((x, y), (xv, yv), (xt, yt), seed=1) == report
+    assert raw_pixel_baseline((x, y), (xt, yt), validation=(xv, yv), seed=1) == report
+
+
+def test_without_validation_images_only_the_threshold_free_measures_are_taken(mnist):
+    x, y, xv, yv, xt, yt = small_split(mnist, 300)
+    with_validation = raw_pixel_baseline((x, y), (xt, yt), validation=(xv, yv), seed=1)
+    threshold_free = raw_pixel_baseline((x, y), (xt, yt), seed=1)
+    assert set(threshold_free) == {"test_auc", "knn1_accuracy", "1-shot", "linear_probe"}
+    assert threshold_free == {key: with_validation[key] for key in threshold_free}
 
 
 def test_evaluate_twin_measures_cosine_geometry_on_normalised_embeddings(mnist):
@@ -93,14 +101,14 @@ def test_evaluate_twin_measures_cosine_geometry_on_normalised_embeddings(mnist):
     x, y, xv, yv, xt, yt = small_split(mnist, 200)
     keras.utils.set_random_seed(0)
     twin = improved_twin(width=4)
-    euclidean = evaluate_twin(twin, (x, y), (xv, yv), (xt, yt), seed=0)
-    cosine = evaluate_twin(twin, (x, y), (xv, yv), (xt, yt), geometry="cosine", seed=0)
+    euclidean = evaluate_twin(twin, (x, y), (xt, yt), validation=(xv, yv), seed=0)
+    cosine = evaluate_twin(twin, (x, y), (xt, yt), validation=(xv, yv), geometry="cosine", seed=0)
     assert set(euclidean) == set(cosine) == MEASURES
     assert euclidean["linear_probe"] == cosine["linear_probe"]  # the probe reads the pooled features either way
     assert euclidean["threshold"] != cosine["threshold"]
     assert cosine["threshold"] <= 2.0  # unit vectors are at most 2 apart
     with pytest.raises(ValueError, match="geometry"):
-        evaluate_twin(twin, (x, y), (xv, yv), (xt, yt), geometry="manhattan", seed=0)
+        evaluate_twin(twin, (x, y), (xt, yt), geometry="manhattan", seed=0)
 
 
 def test_committed_ablation_json_is_complete():
@@ -120,10 +128,27 @@ def test_committed_ablation_json_is_complete():
         assert row["training_seconds"] > 0
 
 
+def test_committed_loss_seeds_json_is_complete():
+    import loss_seeds
+
+    record = json.loads((ROOT / "notebooks" / "trained" / "loss_seeds_mnist.json").read_text())
+    assert record["command"] == "python scripts/loss_seeds.py"
+    assert record["versions"]["keras"] == keras.__version__
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", json.dumps(record))  # date-free
+    expected = [(loss, seed) for seed in (42, 43, 44) for loss in ["untrained", *loss_seeds.COMPARED]]
+    assert [(r["loss"], r["seed"]) for r in record["results"]] == expected
+    threshold_free = {"test_auc", "knn1_accuracy", "1-shot", "linear_probe"}
+    for row in record["results"]:
+        assert threshold_free <= set(row)
+        assert all(0 <= row[k] <= 1 and row[k] == round(row[k], 4) for k in threshold_free)
+        assert row["loss"] == "untrained" or row["training_seconds"] > 0
+
+
 @pytest.mark.integration
-def test_ablation_script_on_a_tiny_budget(tmp_path, capsys):
+def test_ablation_script_on_a_tiny_budget(tmp_path, capsys, monkeypatch, small_splits):
     import ablation
 
+    monkeypatch.setattr(ablation, "mnist_splits", small_splits)
     out = tmp_path / "ablation.json"
     argv = ["--train-images", "512", "--epochs", "1", "--only", "2×2 kernels (the article's)", "--out", str(out)]
     report = ablation.main(argv)
@@ -132,6 +157,38 @@ def test_ablation_script_on_a_tiny_budget(tmp_path, capsys):
     assert report["budget"]["training_images"] == 512 and report["budget"]["epochs"] == 1
     printed = capsys.readouterr().out
     assert "2×2 kernels (the article's) (seed 42): test pair accuracy" in printed and f"saved {out}" in printed
+
+
+@pytest.mark.integration
+def test_loss_seeds_script_trains_each_seed_from_its_own_start_and_measures_with_one_labelled_set(
+        tmp_path, capsys, monkeypatch, small_splits):
+    import loss_seeds
+
+    monkeypatch.setattr(loss_seeds, "mnist_splits", small_splits)
+    monkeypatch.setattr(loss_seeds, "PER_DIGIT", 20)
+    out = tmp_path / "seeds.json"
+    argv = ["--only", "pairs", "--seeds", "1", "2", "--train-images", "512", "--out", str(out)]
+    report = loss_seeds.main(argv)
+    assert json.loads(out.read_text()) == report
+    assert [(r["loss"], r["seed"]) for r in report["results"]] == [("untrained", 1), ("pairs", 1), ("untrained", 2),
+                                                                   ("pairs", 2)]
+    threshold_free = {"test_auc", "knn1_accuracy", "1-shot", "linear_probe"}
+    assert all(threshold_free <= set(r) for r in report["results"])
+    untrained = [r for r in report["results"] if r["loss"] == "untrained"]
+    assert untrained[0]["test_auc"] != untrained[1]["test_auc"]  # each seed its own initial weights
+    assert report["budget"]["training_images"] == 512
+    printed = capsys.readouterr().out
+    assert "pairs (seed 2): AUC" in printed and f"saved {out}" in printed
+
+
+def test_loss_seeds_refuses_a_bad_budget_before_loading_anything(capsys):
+    import loss_seeds
+
+    for argv in (["--epochs", "0"], ["--batch-size", "255"], ["--seeds", "1", "1"], ["--train-images", "10"],
+                 ["--only", "hinge"]):
+        with pytest.raises(SystemExit):
+            loss_seeds.parse_args(argv)
+    assert "--seeds: expected different seeds" in capsys.readouterr().err
 
 
 def test_ablation_refuses_a_bad_budget_before_loading_anything(capsys):

@@ -466,11 +466,24 @@ def test_nb14_supcon_with_one_positive_per_image_is_nt_xent():
         assert supcon == pytest.approx(nt_xent, rel=1e-5)
 
 
-def test_nb14_a_difference_counts_only_beyond_the_seed_spread():
-    assert nb14.differs_beyond_noise([0.98, 0.982], [0.97, 0.971]) == (pytest.approx(0.0105), True)
-    assert nb14.differs_beyond_noise([0.98, 0.99], [0.978, 0.981])[1] is False
-    with pytest.raises(ValueError, match="at least two seeds"):
-        nb14.differs_beyond_noise([0.98], [0.97, 0.971])
+def test_nb14_the_paired_standard_error_is_smaller_when_two_models_share_their_mistakes():
+    rng = np.random.default_rng(0)
+    n = 10_000
+    a = rng.random(n) < 0.95
+    b = a.copy()
+    flips = rng.choice(n, 200, replace=False)
+    b[flips] = ~b[flips]  # b differs from a on 200 images only: shared mistakes
+    independent, paired = nb14.paired_standard_errors(a, b)
+    pa, pb = a.mean(), b.mean()
+    assert independent == pytest.approx(np.sqrt((pa * (1 - pa) + pb * (1 - pb)) / n))
+    d = a.astype(float) - b.astype(float)
+    assert paired == pytest.approx(np.sqrt(np.mean((d - d.mean()) ** 2) / n))  # by hand
+    assert paired < independent / 2
+    unrelated = rng.random(n) < 0.95  # mistakes unrelated to a's: the two errors agree
+    independent, paired = nb14.paired_standard_errors(a, unrelated)
+    assert paired == pytest.approx(independent, rel=0.05)
+    with pytest.raises(ValueError, match="one length"):
+        nb14.paired_standard_errors(a, b[:10])
 
 
 def test_nb15_global_moments_from_the_replicas_sums_are_the_whole_batchs():
