@@ -67,8 +67,8 @@ def test_report_seconds(report: Path) -> dict[str, float]:
 
     totals: dict[str, float] = {}
     for case in ET.parse(report).getroot().iter("testcase"):
-        classname = case.get("classname", "")  # nbval's cells: "notebooks.08_training.ipynb"
-        key = classname.split(".", 1)[1] if classname.endswith(".ipynb") else "other tests"
+        classname = case.get("classname", "")  # nbval's cells: "build.test.notebooks.08_training.ipynb"
+        key = ".".join(classname.split(".")[-2:]) if classname.endswith(".ipynb") else "other tests"
         totals[key] = totals.get(key, 0.0) + float(case.get("time", 0))
     return totals
 

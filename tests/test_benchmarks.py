@@ -48,6 +48,12 @@ def test_junit_report_times_are_summed_per_notebook(tmp_path):
     assert bench_notebooks.test_report_seconds(report) == {"08_training.ipynb": 3.5, "09_results.ipynb": 4.0,
                                                            "other tests": 0.75}
     assert bench_notebooks.test_report_wall(report) is None  # a plain pytest report has no wall time of both runs
+    # make test runs nbval on prepared copies in build/test/notebooks: the notebook is the classname's end
+    report.write_text("""<testsuites><testsuite>
+        <testcase classname="build.test.notebooks.08_training.ipynb" name="Cell 0" time="1.5"/>
+        <testcase classname="tests.test_data" name="test_x" time="0.25"/>
+    </testsuite></testsuites>""")
+    assert bench_notebooks.test_report_seconds(report) == {"08_training.ipynb": 1.5, "other tests": 0.25}
     report.write_text('<testsuites name="make test" time="5.250"><testsuite name="notebooks"/></testsuites>')
     assert bench_notebooks.test_report_wall(report) == 5.25
 
