@@ -140,7 +140,15 @@ class ContrastiveLoss(keras.losses.Loss):
         return {**super().get_config(), "margin": self.margin}
 
 
+def _check_accuracy(y_true, y_pred, threshold) -> dict:
+    threshold = check_number(threshold, "threshold", minimum=0.0)
+    d = _per_pair(y_pred, "y_pred")
+    _check_same_batch(_per_pair(y_true, "y_true"), d)
+    return {"threshold": threshold}
+
+
 @keras.saving.register_keras_serializable(package="helpers")
+@checked_by(_check_accuracy)
 def accuracy(y_true, y_pred, threshold: float = 0.5):
     """Per-pair correctness at a distance threshold: predict "similar" when ``d < threshold``.
 
@@ -150,9 +158,7 @@ def accuracy(y_true, y_pred, threshold: float = 0.5):
     >>> accuracy(ops.array([1.0, 0.0, 0.0]), ops.array([[0.2], [0.9], [0.1]])).numpy().tolist()
     [1.0, 1.0, 0.0]
     """
-    threshold = check_number(threshold, "threshold", minimum=0.0)
-    d, y = _per_pair(y_pred, "y_pred"), _per_pair(y_true, "y_true")
-    _check_same_batch(y, d)
+    y, d = _flat(y_true), _flat(y_pred)  # (B,) each, as in contrastive_loss
     predicted_similar = ops.cast(d < threshold, "float32")
     return ops.cast(ops.equal(predicted_similar, ops.cast(y > 0.5, "float32")), "float32")
 
