@@ -20,6 +20,7 @@ import numpy as np
 from helpers import losses
 from helpers._checks import checked_by
 from helpers.evaluation import (
+    embed,
     evaluation_pairs,
     few_shot_accuracy,
     knn_accuracy,
@@ -142,10 +143,9 @@ def evaluate_twin(twin: keras.Model, train, test, *, validation=None, geometry: 
     L2-normalised embeddings (what SupCon trains).
     """
     splits = {"train": train, "test": test, **({"validation": validation} if validation is not None else {})}
-    both = keras.Model(twin.input, [twin.get_layer("global_avg_pool").output, twin.output])
     features, embeddings = {}, {}
     for name, (images, _) in splits.items():
-        features[name], embeddings[name] = both.predict(images, batch_size=batch_size, verbose=0)
+        features[name], embeddings[name] = embed(twin, images, batch_size, with_features=True)
         if geometry == "cosine":
             norms = np.linalg.norm(embeddings[name], axis=1, keepdims=True)
             embeddings[name] = embeddings[name] / np.maximum(norms, 1e-12)

@@ -179,11 +179,19 @@ def evaluation_pairs(labels: object, seed: int) -> tuple[np.ndarray, np.ndarray]
     return generate_pair_indices(labels, rng=check.as_rng(seed, "seed"))
 
 
-def embed(twin, images: object, batch_size: int = 1024) -> np.ndarray:
-    """Embeddings (N, D) float32 of preprocessed ``images`` (N, 28, 28, 1) by a twin model, dropout off."""
+def embed(twin, images: object, batch_size: int = 1024, *, with_features: bool = False):
+    """Embeddings (N, D) float32 of preprocessed ``images`` (N, 28, 28, 1) by a twin model, dropout off. With
+    ``with_features``: ``(features, embeddings)`` from one pass, the features being the twin's pooled layer
+    before its embedding layer (``global_avg_pool``, what linear probes read)."""
     images = check.as_array(images, "images")
     check.check_not_empty(images, "images")
-    return np.asarray(twin.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+    if not with_features:
+        return np.asarray(twin.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+    import keras
+
+    both = keras.Model(twin.input, [twin.get_layer("global_avg_pool").output, twin.output])
+    features, embeddings = both.predict(images, batch_size=batch_size, verbose=0)
+    return np.asarray(features, np.float32), np.asarray(embeddings, np.float32)
 
 
 def _check_embedding_pairs(embeddings: object, indices: object) -> dict:

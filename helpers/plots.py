@@ -393,6 +393,30 @@ def plot_few_shot(
     return _finish(fig)
 
 
+def plot_label_efficiency(accuracies: dict[str, list[float]], labels_per_class: list[int], *, all_label: str = "all",
+                          title: str = "Linear probe accuracy against labels per class") -> Figure:
+    """Test accuracy against labelled images per class (log axis), one line per model: ``{name: [accuracy, ...]}``
+    with one accuracy per entry of ``labels_per_class`` plus a last one with every label, drawn at the last
+    position's right and marked ``all_label``."""
+    if not accuracies:
+        raise ValueError("accuracies: expected at least one named list of accuracies")
+    positions = [*labels_per_class, labels_per_class[-1] * 5]
+    for name, values in accuracies.items():
+        if len(values) != len(positions):
+            raise ValueError(f"accuracies[{name!r}]: expected {len(positions)} values (one per entry of "
+                             f"labels_per_class, then all labels), got {len(values)}")
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for name, values in accuracies.items():
+        ax.plot(positions, [check_number(v, f"accuracies[{name!r}]") for v in values], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(positions, [str(k) for k in labels_per_class] + [all_label])
+    ax.minorticks_off()
+    ax.set(title=title, xlabel="labelled training images per class", ylabel="test accuracy", ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    return _finish(fig)
+
+
 def plot_loss_gap(levels: dict[str, float], *, title: str = "From the training loss to the validation loss") -> Figure:
     """One bar per measured loss, in order (e.g. fit's epoch-average training loss, the final weights with
     dropout on, with dropout off, the validation loss), each labelled with its value, and the step from one
@@ -709,5 +733,5 @@ def plot_course_map(outline: list[tuple[str, str, str | None]], *, title: str = 
 
 __all__ = ["display_pairs", "display_mistakes", "plot_history", "plot_loss_gap", "plot_loss_vs_distance",
            "plot_replica_losses", "plot_margin_effect", "plot_margin_sweep", "plot_digits", "plot_roc",
-           "plot_distance_histograms", "plot_embedding_2d", "plot_few_shot", "plot_views", "plot_siamese_diagram",
-           "plot_class_balance", "plot_parameters_per_layer", "plot_course_map"]
+           "plot_distance_histograms", "plot_embedding_2d", "plot_few_shot", "plot_label_efficiency", "plot_views",
+           "plot_siamese_diagram", "plot_class_balance", "plot_parameters_per_layer", "plot_course_map"]

@@ -357,3 +357,15 @@ def test_plot_replica_losses_draws_each_run_and_its_gap_to_the_reference():
         plot_replica_losses(runs, reference="single", tolerance=1e-3)
     with pytest.raises(ValueError, match="'short' has 2 steps"):
         plot_replica_losses({**runs, "short": {"losses": [1.0, 0.5]}}, reference="one", tolerance=1e-3)
+
+
+def test_plot_label_efficiency_draws_one_line_per_model_with_all_labels_last():
+    from helpers.plots import plot_label_efficiency
+
+    fig = plot_label_efficiency({"a": [0.3, 0.6, 0.9], "b": [0.5, 0.7, 0.8]}, [1, 10], all_label="all 4,800")
+    ax = fig.axes[0]
+    assert [list(line.get_ydata()) for line in ax.lines] == [[0.3, 0.6, 0.9], [0.5, 0.7, 0.8]]
+    assert list(ax.lines[0].get_xdata()) == [1, 10, 50]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "10", "all 4,800"]
+    with pytest.raises(ValueError, match="expected 3 values"):
+        plot_label_efficiency({"a": [0.3, 0.6]}, [1, 10])
