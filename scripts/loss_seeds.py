@@ -21,7 +21,7 @@ import argparse
 import time
 from pathlib import Path
 
-from script_support import mnist_splits, progress_callback, report_header, write_report
+from script_support import check_budget, mnist_splits, progress_callback, report_header, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "notebooks" / "trained" / "loss_seeds_mnist.json"
@@ -45,16 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="the JSON to write (default: notebooks/trained/loss_seeds_mnist.json)")
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')}: expected a whole number >= 1, got {getattr(args, name)}")
-    if args.batch_size % 2:
-        parser.error(f"--batch-size: expected an even number (pair batches hold half as many pairs), got "
-                     f"{args.batch_size}")
+    check_budget(parser, args)
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f"--seeds: expected different seeds, got {args.seeds}")
-    if args.train_images is not None and args.train_images < args.batch_size:
-        parser.error(f"--train-images: expected at least one batch ({args.batch_size}), got {args.train_images}")
     return args
 
 

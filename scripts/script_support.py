@@ -30,6 +30,20 @@ def mnist_splits():
     return (preprocess(x_train), y_train), (preprocess(x_val), y_val), (preprocess(x_test), y_test)
 
 
+def check_budget(parser, args) -> None:
+    """What every script that trains notebook 12's twin checks of its budget, as ``parser`` errors (one line,
+    before anything loads): whole ``--epochs`` and ``--batch-size`` of at least 1, an even batch size (pair
+    batches hold half as many pairs), and at least one batch of ``--train-images``."""
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')}: expected a whole number >= 1, got {getattr(args, name)}")
+    if args.batch_size % 2:
+        parser.error(f"--batch-size: expected an even number (pair batches hold half as many pairs), got "
+                     f"{args.batch_size}")
+    if args.train_images is not None and args.train_images < args.batch_size:
+        parser.error(f"--train-images: expected at least one batch ({args.batch_size}), got {args.train_images}")
+
+
 def progress_callback(label: str, total_batches: int):
     """A Keras callback printing one line per quarter of the training (batches done, seconds, loss), so that a
     run of minutes never looks hung."""
