@@ -204,7 +204,7 @@ def batch_contrastive_loss(y_true, y_pred, margin: float = 1.0, negatives: str =
     0.3375
     """
     labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-    sum_square = pairwise_distances(y_pred, squared=True)
+    sum_square = pairwise_distances(y_pred, squared=True)  # floored at ε, as in notebook 05: no NaN gradient
     d = ops.sqrt(sum_square)
     same = ops.cast(ops.equal(labels[:, None], labels[None, :]), "float32")
     similar = same - ops.eye(ops.shape(labels)[0])  # every pair once each way; an image with itself is no pair
