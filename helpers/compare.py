@@ -21,12 +21,12 @@ from helpers import losses
 from helpers._checks import checked_by
 from helpers.evaluation import (
     embed,
+    evaluate_embeddings,
     evaluation_pairs,
     few_shot_accuracy,
     knn_accuracy,
     linear_probe_accuracy,
     pair_distances,
-    pair_metrics,
     roc,
 )
 from helpers.models import improved_twin, siamese_network, warmup_cosine
@@ -126,6 +126,11 @@ def labelled_set(labels, per_class: int, rng: np.random.Generator) -> np.ndarray
                            for c in np.unique(labels)])
 
 
+def _splits(train, test, validation) -> dict:
+    """``{"train": ..., "test": ...}`` and ``"validation"`` when given: each ``(images, labels)``."""
+    return {"train": train, "test": test, **({"validation": validation} if validation is not None else {})}
+
+
 def _check_geometry(twin, train, test, *, validation=None, geometry, seed, batch_size) -> None:
     if geometry not in ("euclidean", "cosine"):
         raise ValueError(f"geometry: expected 'euclidean' or 'cosine', got {geometry!r}")
@@ -142,7 +147,7 @@ def evaluate_twin(twin: keras.Model, train, test, *, validation=None, geometry: 
     ``train``, ``validation``, ``test``: ``(images, labels)``. ``geometry="cosine"``: distances between
     L2-normalised embeddings (what SupCon trains).
     """
-    splits = {"train": train, "test": test, **({"validation": validation} if validation is not None else {})}
+    splits = _splits(train, test, validation)
     features, embeddings = {}, {}
     for name, (images, _) in splits.items():
         features[name], embeddings[name] = embed(twin, images, batch_size, with_features=True)
@@ -155,14 +160,14 @@ def evaluate_twin(twin: keras.Model, train, test, *, validation=None, geometry: 
 def measure(features: dict, embeddings: dict, labels: dict, *, seed: int) -> dict[str, float]:
     """The numbers of :func:`evaluate_twin` from ``features``, ``embeddings`` and ``labels`` (dicts of
     ``train``, ``test`` and optionally ``validation`` arrays): also the baselines' (raw pixels as both)."""
-    test_idx, test_labels = evaluation_pairs(labels["test"], seed)
-    d_test = pair_distances(embeddings["test"], test_idx)
-    if "validation" in labels:
-        val_idx, val_labels = evaluation_pairs(labels["validation"], seed + 1)
-        report = pair_metrics(pair_distances(embeddings["validation"], val_idx), val_labels, d_test, test_labels)
+    if "validation" in labels:  # notebooks 10-12's numbers, threshold chosen on the validation pairs
+        report = evaluate_embeddings(*((embeddings[name], labels[name]) for name in ("train", "validation", "test")),
+                                     seed=seed)
     else:
-        report = {"test_auc": roc(d_test, test_labels)[2]}
-    report["knn1_accuracy"] = knn_accuracy(embeddings["train"], labels["train"], embeddings["test"], labels["test"])
+        test_idx, test_labels = evaluation_pairs(labels["test"], seed)
+        report = {"test_auc": roc(pair_distances(embeddings["test"], test_idx), test_labels)[2],
+                  "knn1_accuracy": knn_accuracy(embeddings["train"], labels["train"], embeddings["test"],
+                                                labels["test"])}
     report["1-shot"] = few_shot_accuracy(embeddings["train"], labels["train"], embeddings["test"], labels["test"],
                                          shots=1, rng=seed, draws=10).mean
     report["linear_probe"] = linear_probe_accuracy(features["train"], labels["train"], features["test"],
@@ -189,7 +194,7 @@ def table_row(title: str, values: dict, columns=RESULT_COLUMNS) -> str:
 def raw_pixel_baseline(train, test, *, validation=None, seed: int) -> dict[str, float]:
     """:func:`measure` on the raw pixels (784 values per image) instead of a network's output: what any
     learned embedding must beat. Its linear probe is logistic regression on the pixels."""
-    splits = {"train": train, "test": test, **({"validation": validation} if validation is not None else {})}
+    splits = _splits(train, test, validation)
     flat = {name: np.asarray(images, np.float32).reshape(len(images), -1) for name, (images, _) in splits.items()}
     return measure(flat, flat, {name: labels for name, (_, labels) in splits.items()}, seed=seed)
 
