@@ -8,7 +8,7 @@ Distances are "small = similar"; scikit-learn's ROC functions expect "large = po
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -144,10 +144,14 @@ def beyond_noise(a: float, b: float, n: int) -> bool:
 
 @dataclass(frozen=True)
 class FewShotResult:
+    """``mean`` and ``std`` over ``draws`` draws of references; ``scores``: each draw's accuracy, in order (the
+    same seed draws the same references whatever the embeddings, so two models can be compared draw by draw)."""
+
     shots: int
     mean: float
     std: float
     draws: int
+    scores: tuple[float, ...] = field(default=(), repr=False)
 
 
 def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embeddings: object,
@@ -165,7 +169,7 @@ def few_shot_accuracy(train_embeddings: object, train_labels: object, test_embed
     for _ in range(draws):
         chosen = np.concatenate([rng.choice(np.flatnonzero(y_train == c), size=shots, replace=False) for c in classes])
         scores.append(knn_accuracy(x_train[chosen], y_train[chosen], test_embeddings, test_labels, k=1))
-    return FewShotResult(int(shots), float(np.mean(scores)), float(np.std(scores)), int(draws))
+    return FewShotResult(int(shots), float(np.mean(scores)), float(np.std(scores)), int(draws), tuple(scores))
 
 
 def evaluation_pairs(labels: object, seed: int) -> tuple[np.ndarray, np.ndarray]:

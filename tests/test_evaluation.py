@@ -101,6 +101,21 @@ def test_few_shot_is_reproducible_and_checks_shots():
         few_shot_accuracy(x, y, xt, yt, shots=31, rng=0)
 
 
+def test_few_shot_keeps_each_draws_score_and_two_models_see_the_same_draws():
+    """Per-draw scores let two models be compared draw by draw (a paired comparison): with the same seed the same
+    references are drawn for each, so a model compared with itself ties in every draw."""
+    rng = np.random.default_rng(2)
+    x, y = clusters(rng, 30, spread=3.0)
+    xt, yt = clusters(rng, 30, spread=3.0)
+    result = few_shot_accuracy(x, y, xt, yt, shots=2, rng=5, draws=6)
+    assert len(result.scores) == 6 and len(set(result.scores)) > 1
+    assert result.mean == pytest.approx(np.mean(result.scores)) and result.std == pytest.approx(np.std(result.scores))
+    for i, score in enumerate(result.scores):  # each score is 1-NN accuracy on one draw of references
+        assert 0.0 <= score <= 1.0, (i, score)
+    shifted = few_shot_accuracy(x + 100.0, y, xt + 100.0, yt, shots=2, rng=5, draws=6)  # same geometry
+    assert shifted.scores == result.scores
+
+
 def test_evaluation_pairs_are_fixed_by_the_seed_not_by_global_state():
     from helpers.evaluation import evaluation_pairs
 

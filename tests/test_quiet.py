@@ -173,3 +173,35 @@ def test_importing_the_package_its_parameters_or_its_artifacts_loads_no_tensorfl
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_SECONDS)
     assert result.returncode == 0 and result.stdout.strip() == "[]", (result.stdout, result.stderr)
+
+
+def test_predicting_many_batch_shapes_logs_no_retracing_notice_and_other_warnings_still_show():
+    """Embedding sets of several sizes (notebook 17 embeds 300 references, then 3,011 test images, with three
+    models) retraces Keras' predict step for each new batch shape; TensorFlow then logs a "triggered
+    tf.function retracing" notice into the cell's output. That notice is dropped; any other warning is kept."""
+    import helpers._tensorflow  # noqa: F401
+
+    import logging
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    tf.get_logger().addHandler(handler)
+    try:
+        references, tests = np.zeros((300, 3), np.float32), np.zeros((3011, 3), np.float32)
+        twin = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+        for x in (references, tests):  # the untrained twin's embeddings
+            twin.predict(x, batch_size=1024, verbose=0)
+        twin.compile(optimizer="adam", loss="mse")  # a new predict step after compile
+        other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+        for model in (twin, other):
+            for x in (references, tests):
+                model.predict(x, batch_size=1024, verbose=0)
+        tf.get_logger().warning("a genuine warning")
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert seen == ["a genuine warning"], seen
