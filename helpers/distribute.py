@@ -464,8 +464,11 @@ def held_out_images(dataset: str, n: int):
     return _first_images(dataset, check_int(n, "n", 2, 12_000), 1)
 
 
-def _worker_main(train_json: str, out: str) -> None:
-    """One worker of :func:`run_workers`: TF_CONFIG says who it is; the strategy is made before anything else."""
+def worker_main(train_json: str, out: str) -> None:
+    """What each worker process of :func:`run_workers` runs: ``TF_CONFIG`` says who it is; the strategy is made
+    before any TensorFlow operation (only thread settings come first); then the worker loads its data, trains
+    (:func:`train_twin`, the written-out step) and saves its results as JSON in ``out``. ``train_json``: the
+    training's settings."""
     from helpers.artifacts import save_json
 
     train = json.loads(train_json)
@@ -484,7 +487,7 @@ def _worker_main(train_json: str, out: str) -> None:
 
 __all__ = ["StepLosses", "across_replicas", "custom_loop", "gather", "held_out_images", "logical_cpus",
            "mirrored_strategy", "private_network", "replicas", "run_workers", "tf_config", "train_twin",
-           "training_images"]
+           "training_images", "worker_main"]
 
 if __name__ == "__main__":
-    _worker_main(*sys.argv[1:])
+    worker_main(*sys.argv[1:])

@@ -116,13 +116,26 @@ def test_plot_few_shot_draws_one_line_per_model_with_its_error_bars():
         plot_few_shot({})
 
 
-def test_plot_comparison_draws_each_value_and_the_baseline():
+def test_plot_comparison_draws_each_value_its_seed_range_and_every_baseline():
     rows = {"a": {"x": 0.9, "y": 0.5}, "b": {"x": 0.95, "y": 0.6}}
-    fig = plot_comparison(rows, {"x": "measure x", "y": "measure y"}, baseline={"x": 0.8}, title="t")
+    baselines = {"pixels": {"x": 0.8, "y": 0.2}, "untrained": {"x": 0.7}}
+    spreads = {"a": {"x": (0.88, 0.93)}}  # model a's lowest and highest over seeds, for x only
+    fig = plot_comparison(rows, {"x": "measure x", "y": "measure y"}, baselines=baselines, spreads=spreads,
+                          decimals={"y": 2}, title="t")
+    x_panel, y_panel = fig.axes
     assert [ax.get_title() for ax in fig.axes] == ["measure x", "measure y"]
-    assert [bar.get_width() for bar in fig.axes[0].patches] == [0.9, 0.95]
-    assert [line.get_xdata()[0] for line in fig.axes[0].lines] == [0.8]
-    assert not fig.axes[1].lines  # no baseline for y
+    dots = x_panel.collections[0].get_offsets()
+    assert dots[:, 0].tolist() == [0.9, 0.95]  # a dot per model at its value (a on top)
+    assert dots[0, 1] > dots[1, 1]
+    verticals = sorted(line.get_xdata()[0] for line in x_panel.lines if line.get_xdata()[0] == line.get_xdata()[1])
+    assert verticals == [0.7, 0.8]  # both baselines in x; only the pixels in y
+    assert [line.get_xdata()[0] for line in y_panel.lines if line.get_xdata()[0] == line.get_xdata()[1]] == [0.2]
+    ranges = [tuple(line.get_xdata()) for line in x_panel.lines if line.get_xdata()[0] != line.get_xdata()[1]]
+    assert ranges == [(0.88, 0.93)]
+    low, high = x_panel.get_xlim()
+    assert low < 0.7 and high > 0.95  # every dot, range and baseline inside the axis
+    assert [t.get_text().strip() for t in y_panel.texts] == ["0.50", "0.60"]  # the panel's own precision
+    assert [t.get_text().strip() for t in x_panel.texts] == ["0.9000", "0.9500"]
     with pytest.raises(ValueError, match=r"rows\['b'\]: missing the measures \['z'\]"):
         plot_comparison({"b": {"x": 1.0}}, {"x": "x", "z": "z"})
 
@@ -297,12 +310,12 @@ def test_plot_parameters_per_layer_on_the_article_twin():
         plot_parameters_per_layer([1, 2])
 
 
-def test_course_outline_reads_the_sixteen_notebooks_in_order():
+def test_course_outline_reads_the_seventeen_notebooks_in_order():
     from helpers.notebook import NOTEBOOKS, course_outline
 
     outline = course_outline(NOTEBOOKS)
-    assert [number for number, _, _ in outline] == [f"{k:02d}" for k in range(1, 17)]
-    assert [step for _, _, step in outline] == [str(k) for k in range(1, 10)] + [None] * 7
+    assert [number for number, _, _ in outline] == [f"{k:02d}" for k in range(1, 18)]
+    assert [step for _, _, step in outline] == [str(k) for k in range(1, 10)] + [None] * 8
     assert outline[0][1] == "Imports and a reproducible environment"
     assert all(title and "·" not in title for _, title, _ in outline)
 
@@ -324,8 +337,8 @@ def test_course_map_labels_every_notebook_and_stays_readable_with_two_more():
     from helpers.plots import plot_course_map
 
     outline = course_outline()
-    more = outline + [("17", "Hard negatives: mining the pairs a model gets wrong", None),
-                      ("18", "Triplet loss with anchors, positives and negatives, and a very long title to cut", None)]
+    more = outline + [("18", "Hard negatives: mining the pairs a model gets wrong", None),
+                      ("19", "Triplet loss with anchors, positives and negatives, and a very long title to cut", None)]
     for notebooks in (outline, more):
         fig = plot_course_map(notebooks)
         texts = [t.get_text() for t, _ in _drawn_texts(fig)]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration  # evaluates the shipped models on full MNI
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {"siamese_article": "08_training.ipynb", "twin_improved": "12_better_model.ipynb",
-        "simclr": "13_self_supervised.ipynb",
+        "simclr": "13_self_supervised.ipynb", "twin_seen_digits": "17_appendix_unseen_digits.ipynb",
         **{f"loss_{key}": "14_which_loss.ipynb"
            for key in ("pairs", "batch_contrastive", "triplet_semihard", "triplet_batch_hard", "supcon")}}
 

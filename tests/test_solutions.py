@@ -13,7 +13,25 @@ import pytest
 from helpers.data import class_counts, preprocess, split_validation
 from helpers.models import siamese_network, siamese_twin
 from helpers.pairs import generate_pair_indices
-from solutions import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13, nb14, nb15, nb16
+from solutions import (
+    nb01,
+    nb02,
+    nb03,
+    nb04,
+    nb05,
+    nb06,
+    nb07,
+    nb08,
+    nb09,
+    nb10,
+    nb11,
+    nb12,
+    nb13,
+    nb14,
+    nb15,
+    nb16,
+    nb17,
+)
 
 
 def test_nb01_one_seed_starts_one_sequence_and_hidden_generators_escape_it():
@@ -547,3 +565,38 @@ def test_nb15_trains_like_one_device_within_the_tolerance_on_steps_and_held_out_
     assert not nb15.trains_like_one_device(one, {"losses": [0.7, 0.5, 0.4], "held_out_loss": 0.42})  # weights differ
     with pytest.raises(ValueError, match="same number of steps"):
         nb15.trains_like_one_device(one, {"losses": [0.7], "held_out_loss": 0.41})
+
+
+def test_nb17_per_class_scores_average_back_to_the_notebooks_number_on_the_same_draws():
+    from helpers.evaluation import few_shot_accuracy
+
+    rng = np.random.default_rng(4)
+    x, y = clusters(rng, 40, 2.5)
+    xt, yt = clusters(rng, 30, 2.5)  # every class equally large: the mean of the classes is the accuracy
+    per_class = nb17.per_class_one_shot(x, y, xt, yt, shots=1, seed=9, draws=7)
+    overall = few_shot_accuracy(x, y, xt, yt, shots=1, rng=9, draws=7).mean
+    assert sorted(per_class) == sorted(set(y.tolist()))
+    assert np.mean(list(per_class.values())) == pytest.approx(overall)
+    far = xt.copy()
+    far[yt == 0] += 1000.0  # class 0's test points far from every reference: nearest is still some reference
+    assert nb17.per_class_one_shot(x, y, far, yt, shots=1, seed=9, draws=7)[1] == pytest.approx(per_class[1])
+
+
+def test_nb17_nearest_seen_digits_are_shares_of_each_held_out_class():
+    rng = np.random.default_rng(6)
+    x, y = clusters(rng, 40, 0.3)  # three tight classes at the unit axes times 4
+    held_out = np.array([[4.0, 0.5, 0.0], [4.2, 0.0, 0.3], [0.0, 0.2, 4.1], [0.3, 0.0, 3.9]])  # near 0, 0, 2, 2
+    shares = nb17.nearest_seen_digits(x, y, held_out, np.array([7, 7, 8, 8]))
+    assert shares == {7: {0: 1.0}, 8: {2: 1.0}}
+    mixed = nb17.nearest_seen_digits(x, y, held_out, np.array([9, 9, 9, 9]))
+    assert mixed == {9: {0: 0.5, 2: 0.5}} and sum(mixed[9].values()) == pytest.approx(1.0)
+
+
+def test_nb17_rotating_splits_hold_every_class_out_equally_often():
+    splits = nb17.rotating_splits(10, 3)
+    assert len(splits) == 10 and all(len(set(s)) == 3 for s in splits)
+    held = [c for s in splits for c in s]
+    assert {c: held.count(c) for c in range(10)} == dict.fromkeys(range(10), 3)
+    assert len(set(splits)) == 10
+    with pytest.raises(ValueError, match="held_out"):
+        nb17.rotating_splits(10, 10)
