@@ -439,41 +439,66 @@ def plot_loss_gap(levels: dict[str, float], *, title: str = "From the training l
 
 
 def plot_comparison(rows: dict[str, dict[str, float]], measures: dict[str, str], *,
-                    baseline: dict[str, float] | None = None, baseline_name: str = "raw pixels",
-                    title: str | None = None) -> Figure:
-    """One panel per measure, one horizontal bar per model, each labelled with its value; the baseline (if
-    given) as a dashed line in every panel. ``rows``: ``{model: {measure key: value}}``; ``measures``:
-    ``{measure key: panel title}``. The x-axis of each panel starts just below the smallest value shown,
-    so that differences of a few tenths of a percent stay visible (the labels give the exact values)."""
+                    baselines: dict[str, dict[str, float]] | None = None,
+                    spreads: dict[str, dict[str, tuple[float, float]]] | None = None,
+                    decimals: dict[str, int] | None = None, title: str | None = None) -> Figure:
+    """A dot plot, one panel per measure (two panels a row): one dot per model at its value, labelled; where
+    ``spreads`` has them, a line through the lowest and highest value over seeds; each of ``baselines`` as a
+    vertical line in every panel that has it. ``rows``: ``{model: {measure key: value}}``; ``measures``:
+    ``{measure key: panel title}``; ``baselines``: ``{name: {measure key: value}}``; ``spreads``:
+    ``{model: {measure key: (lowest, highest)}}``; ``decimals``: labels' precision per measure (default 4).
+
+    Dots, not bars: a position needs no zero on its axis, so each panel spans just what it shows (every dot,
+    range and baseline) and differences of a few tenths of a percent stay visible."""
     if not rows or not measures:
         raise ValueError("rows and measures: expected at least one model and one measure")
     for name, values in rows.items():
         missing = sorted(set(measures) - set(values))
         if missing:
             raise ValueError(f"rows[{name!r}]: missing the measures {missing}")
+    baselines, spreads, decimals = baselines or {}, spreads or {}, decimals or {}
     names = list(rows)
-    fig, axes = plt.subplots(1, len(measures), figsize=(3.1 * len(measures) + 2.2, 0.45 * len(names) + 1.6),
+    ncols = min(2, len(measures))
+    nrows = -(-len(measures) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols + 2.4, (0.32 * len(names) + 1.1) * nrows),
                              sharey=True, squeeze=False)
     y = np.arange(len(names))[::-1]
-    for ax, (key, panel) in zip(axes[0], measures.items()):
+    styles = [("--", "black"), (":", "tab:red"), ("-.", "tab:blue")]
+    for ax, (key, panel) in zip(axes.flat, measures.items()):
         values = [check_number(rows[n][key], f"rows[{n!r}][{key!r}]") for n in names]
-        shown = values + ([baseline[key]] if baseline and key in baseline else [])
+        shown = list(values)
+        for k, name in enumerate(names):
+            if key in spreads.get(name, {}):
+                low, high = spreads[name][key]
+                ax.plot([low, high], [y[k], y[k]], color=_GREY, linewidth=2, alpha=0.5,
+                        label="lowest to highest over seeds")
+                shown += [low, high]
+        ax.scatter(values, y, color="black", zorder=3, s=22)
+        for (style, color), (base, base_values) in zip(styles, baselines.items()):
+            if key in base_values:
+                ax.axvline(base_values[key], color=color, linestyle=style, linewidth=1, label=base)
+                shown.append(base_values[key])
         low, high = min(shown), max(shown)
-        ax.barh(y, values, color=_GREY, height=0.6)
+        pad = 0.06 * (high - low + 0.01)
+        ax.set_xlim(low - pad, high + 5 * pad)
         for k, value in enumerate(values):
-            ax.text(value, y[k], f" {value:.4f}", va="center", fontsize=8)
-        if baseline and key in baseline:
-            ax.axvline(baseline[key], color="black", linestyle="--", linewidth=1, label=baseline_name)
-        ax.set_xlim(low - 0.15 * (high - low + 0.01), high + 0.45 * (high - low + 0.01))
+            ax.text(value, y[k] + 0.18, f" {value:.{decimals.get(key, 4)}f}", fontsize=8, va="bottom")
         ax.set_title(panel, fontsize=10)
+        ax.set_ylim(-0.6, len(names) - 0.2)
         ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(y, names)
-    with_baseline = [ax for ax in axes[0] if ax.lines]
-    if with_baseline:
-        with_baseline[-1].legend(loc="lower right", fontsize=8)
+    for ax in axes.flat[len(measures):]:
+        ax.set_visible(False)
+    for row in axes:
+        row[0].set_yticks(y, names)
+    handles = {label: handle for ax in axes.flat for handle, label in zip(*ax.get_legend_handles_labels())}
+    if handles:
+        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8,
+                   frameon=False)
     if title:
         fig.suptitle(title)
-    return _finish(fig)
+    fig.tight_layout(rect=(0, 0.06 if handles else 0, 1, 1))
+    plt.close(fig)
+    return fig
 
 
 def plot_views(images: object, views: list[object], *, title: str = "Original digits and augmented views") -> Figure:
