@@ -128,6 +128,18 @@ def test_committed_ablation_json_is_complete():
         assert row["training_seconds"] > 0
 
 
+def test_committed_full_budget_ablation_json_is_complete():
+    import ablation
+
+    record = json.loads((ROOT / "notebooks" / "trained" / "ablation_7_epochs_mnist.json").read_text())
+    assert record["command"].startswith("python scripts/ablation.py --only ") and "--epochs 7" in record["command"]
+    assert record["budget"] == {"batch_size": 256, "epochs": 7, "note": ablation.budget_note(7),
+                                "training_images": 48_000}
+    rows = record["results"]
+    assert [(r["variant"], r["seed"]) for r in rows] == [(ablation.REFERENCE, 42), ("no batch normalisation", 42)]
+    assert all(MEASURES <= set(row) and row["recipe"] == ablation.VARIANTS[row["variant"]] for row in rows)
+
+
 def test_committed_loss_seeds_json_is_complete():
     import loss_seeds
 
@@ -189,6 +201,14 @@ def test_loss_seeds_refuses_a_bad_budget_before_loading_anything(capsys):
         with pytest.raises(SystemExit):
             loss_seeds.parse_args(argv)
     assert "--seeds: expected different seeds" in capsys.readouterr().err
+
+
+def test_the_ablation_records_its_budget_as_shorter_only_when_it_is():
+    import ablation
+
+    assert "shorter than notebook 12's 7 epochs" in ablation.budget_note(2)
+    assert ablation.budget_note(7) == "notebook 12's own budget of 7 epochs"
+    assert "longer than notebook 12's 7 epochs" in ablation.budget_note(9)
 
 
 def test_ablation_refuses_a_bad_budget_before_loading_anything(capsys):

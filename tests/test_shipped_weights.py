@@ -40,8 +40,8 @@ def test_every_shipped_file_is_listed_and_matches_its_sum():
     # numbers, not weights a notebook replays; `make refresh` rewrites SHA256SUMS for every file here, so after
     # one they are listed (and checked) too. Notebook 15 ships its runs' numbers only (no weights), and notebook 14
     # reads the record of its losses trained with three seeds (scripts/loss_seeds.py).
-    records = {"margin_sweep_mnist.json", "ablation_mnist.json", "results_fashion_mnist.json", "distribute_mnist.json",
-               "loss_seeds_mnist.json"}
+    records = {"margin_sweep_mnist.json", "ablation_mnist.json", "ablation_7_epochs_mnist.json",
+               "results_fashion_mnist.json", "distribute_mnist.json", "loss_seeds_mnist.json"}
     assert set(sums) - records == expected
     assert {p.name for p in SHIPPED_DIR.iterdir()} - records == expected | {"SHA256SUMS"}
     for name, digest in sums.items():
