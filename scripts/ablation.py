@@ -51,10 +51,10 @@ def budget_note(epochs: int) -> str:
     """What the record says of its budget against notebook 12's."""
     if epochs == NOTEBOOK_EPOCHS:
         return f"notebook 12's own budget of {NOTEBOOK_EPOCHS} epochs"
-    relation = "shorter" if epochs < NOTEBOOK_EPOCHS else "longer"
-    caveat = ": a choice that matters only late in a long run can look unimportant here" if epochs < NOTEBOOK_EPOCHS \
-        else ""
-    return f"{relation} than notebook 12's {NOTEBOOK_EPOCHS} epochs{caveat}"
+    if epochs > NOTEBOOK_EPOCHS:
+        return f"longer than notebook 12's {NOTEBOOK_EPOCHS} epochs"
+    return (f"shorter than notebook 12's {NOTEBOOK_EPOCHS} epochs: a choice that matters only late in a long run "
+            "can look unimportant here")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
