@@ -37,13 +37,14 @@ def _labels_for(items: np.ndarray, labels: object, items_name: str) -> np.ndarra
     return labels
 
 
-def _finish(fig: Figure, *, grid_and_legend=()) -> Figure:
-    """Lay the figure out and close it in pyplot (see the module docstring); the caller returns it. The axes
-    in ``grid_and_legend`` get a light grid and a small legend first."""
+def _finish(fig: Figure, *, grid_and_legend=(), rect=(0, 0, 1, 1)) -> Figure:
+    """Lay the figure out within ``rect`` (of the figure, in fractions: room left for a figure legend) and close
+    it in pyplot (see the module docstring); the caller returns it. The axes in ``grid_and_legend`` get a light
+    grid and a small legend first."""
     for ax in grid_and_legend:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     plt.close(fig)
     return fig
 
@@ -496,9 +497,7 @@ def plot_comparison(rows: dict[str, dict[str, float]], measures: dict[str, str],
                    frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.06 if handles else 0, 1, 1))
-    plt.close(fig)
-    return fig
+    return _finish(fig, rect=(0, 0.06 if handles else 0, 1, 1))
 
 
 def plot_views(images: object, views: list[object], *, title: str = "Original digits and augmented views") -> Figure:
