@@ -22,9 +22,7 @@ class _NoRetracingNotice(logging.Filter):
 def _drop_retracing_notice() -> None:
     import tensorflow as tf
 
-    logger = tf.get_logger()
-    if not any(isinstance(f, _NoRetracingNotice) for f in logger.filters):
-        logger.addFilter(_NoRetracingNotice())
+    tf.get_logger().addFilter(_NoRetracingNotice())
 
 
 _drop_retracing_notice()
