@@ -90,12 +90,15 @@ def compared_outputs(nb: dict) -> str:
 
 
 def prose(nb: dict) -> str:
-    """The markdown a learner reads as statements: the exercises are questions, so they are left out."""
+    """The markdown a learner reads as statements: the exercises (from their heading to the end, with the
+    design exercises' rubrics) are questions, so they are left out."""
     parts = []
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             text = "".join(cell["source"])
             parts.append(text.split("**Exercises**")[0])
+            if "**Exercises**" in text:
+                break
     text = "\n".join(parts)
     for pattern in LEFT_OUT:
         text = pattern.sub(" ", text)

@@ -1,0 +1,215 @@
+"""The exercises' checks (checks/, run by otter-grader): the model answers pass every check; an untouched answer
+cell hears "not answered yet"; a wrong answer hears what is off, never the expected value; grading runs only the
+answer cells."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import checks
+from checks import grade
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ITEM = re.compile(r"^(\d)\. \*\((recall|apply|design)\)\*", re.M)
+
+
+@pytest.fixture(autouse=True)
+def _elsewhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # otter writes its log (.OTTER_LOG) where a notebook check runs
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def tagged(nb: dict, tag: str) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and tag in c["metadata"].get("tags", [])]
+
+
+def stubs(path: Path) -> dict:
+    """The namespace the committed notebook's answer cells define, untouched."""
+    env: dict = {}
+    for cell in tagged(load(path), "exercise"):
+        exec("".join(cell["source"]), env)
+    return env
+
+
+def model_answers(number: str) -> dict:
+    return dict(vars(importlib.import_module(f"solutions.nb{number}")))
+
+
+def exercises(path: Path) -> dict[int, str]:
+    """{number: kind} of the notebook's exercise list."""
+    text = next("".join(c["source"]) for c in load(path)["cells"] if "**Exercises**" in "".join(c["source"]))
+    return {int(n): kind for n, kind in ITEM.findall(text)}
+
+
+def test_every_check_passes_with_the_model_answers():
+    failed = []
+    for folder in checks.exercise_folders():
+        grader = checks.for_notebook(folder[2:])
+        for exercise in grader.exercises():
+            result = grader.run(exercise, model_answers(folder[2:]))
+            if not result.passed_all:
+                failed.append(f"{folder} {exercise}: {grade.failures(result.summary())}")
+    assert not failed, "\n".join(failed)
+
+
+def test_every_recall_and_apply_exercise_has_a_check_and_every_design_one_a_rubric():
+    counts = {"checked": 0, "rubric": 0}
+    for path in NOTEBOOKS:
+        number, nb = path.name[:2], load(path)
+        kinds = exercises(path)
+        checked = {int(e[2:]) for e in checks.for_notebook(number).exercises()}
+        assert checked == {n for n, kind in kinds.items() if kind != "design"}, path.name
+        rubrics = "".join("".join(c["source"]) for c in nb["cells"] if "".join(c["source"]).startswith("<details>"))
+        for n, kind in kinds.items():
+            if kind == "design":
+                assert f"Exercise {n} (design): what a good answer covers" in rubrics, f"{path.name} exercise {n}"
+        checks_run = ["".join(c["source"]) for c in tagged(nb, "exercise-check")]
+        assert checks_run[0] == f'import checks  # checks your answers (otter-grader): write one, run its cell, then ' \
+                                f'the check below it\n\ngrader = checks.for_notebook("{number}")', path.name
+        assert checks_run[1:] == [f'grader.check("ex{n}")' for n in sorted(checked)], path.name
+        counts["checked"] += len(checked)
+        counts["rubric"] += sum(kind == "design" for kind in kinds.values())
+    assert counts == {"checked": 34, "rubric": 17}  # the closing note of issue 28 reports these
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_an_untouched_answer_hears_not_answered_yet_from_its_check_and_from_otter(path, capsys):
+    number, env = path.name[:2], stubs(path)
+    grader = checks.for_notebook(number)
+    for exercise in grader.exercises():
+        names = checks.answer_names(grader.folder / f"{exercise}.py")
+        assert grader.check(exercise, env) is None
+        assert capsys.readouterr().out == (f"{exercise}: not answered yet — write {', '.join(names)} in the cell "
+                                           "above, run it, then run this cell.\n")
+        result = grader.run(exercise, dict(env))  # otter itself, as grading runs it: a failure, not a crash
+        assert not result.passed_all and result.grade == 0
+        assert f"AssertionError: {names[0]}: not answered yet" in result.summary()
+
+
+def test_a_check_says_which_cell_to_run_when_the_answer_is_not_defined(capsys):
+    assert checks.for_notebook("09").check("ex2", {}) is None
+    assert capsys.readouterr().out == ("ex2: not answered yet — run the cell that defines accuracy_standard_error "
+                                       "first.\n")
+    with pytest.raises(ValueError, match="no such check here; this notebook's are ex1, ex2"):
+        checks.for_notebook("09").check("ex3", {})
+    with pytest.raises(ValueError, match="has no exercise checks"):
+        checks.for_notebook("99")
+
+
+def test_a_wrong_answer_hears_what_is_off_never_the_expected_value():
+    from solutions.nb09 import accuracy_standard_error
+
+    grader = checks.for_notebook("09")
+
+    def accuracy_standard_error(correct):  # noqa: F811  (a learner's answer: the variance, not its root)
+        p = np.mean(correct)
+        return p * (1 - p) / len(correct)
+
+    result = grader.run("ex2", {"accuracy_standard_error": accuracy_standard_error})
+    summary = result.summary()
+    assert not result.passed_all
+    assert "accuracy_standard_error for 20,000 pairs, 91 % right: " in summary and " is off" in summary
+    right = model_answers("09")["accuracy_standard_error"](np.random.default_rng(0).random(20_000) < 0.91)
+    assert f"{right:.6g}" not in summary and f"{right:.4f}" not in summary
+
+    def accuracy_standard_error(correct):  # noqa: F811  (an answer that crashes)
+        return 1 / 0
+
+    summary = grader.run("ex2", {"accuracy_standard_error": accuracy_standard_error}).summary()
+    assert "raised ZeroDivisionError: division by zero" in summary
+
+
+@pytest.mark.parametrize(("got", "want", "message"), [
+    (None, 1.0, "returns None — is a `return` missing?"),
+    ({"a": 1}, {"a": 1, "b": 2}, "the keys differ (missing ['b'], not expected [])"),
+    ({"a": 1.5}, {"a": 1.0}, "x, ['a']: 1.5 is off"),
+    ([1, 2], (1, 2, 3), "expected shape (3,), got (2,)"),
+    (np.ones((2, 3)), np.ones((3, 2)), "expected shape (3, 2), got (2, 3)"),
+    (np.array([1.0, 2.0, 3.5]), np.array([1.0, 2.0, 3.0]), "1 of 3 values are off (the first at index (2,))"),
+    ("a", 1.0, "expected a number, got str"),
+    (1, True, "expected True or False, got int"),
+    (False, True, "False is not right"),
+    ("x", "y", "the text differs (yours: 'x')"),
+    ([(1, 2.0)], [(1, 2.5)], "x, item 0: 1 of 2 values are off"),
+])
+def test_compare_says_what_is_off(got, want, message):
+    with pytest.raises(AssertionError) as caught:
+        checks.compare(got, want, "x")
+    assert message in str(caught.value)
+    for value in np.ravel(want if not isinstance(want, dict) else list(want.values())):
+        if isinstance(value, float) and value not in np.ravel(got if not isinstance(got, dict) else []):
+            assert repr(value) not in str(caught.value)  # never the expected value
+
+
+def test_compare_accepts_equal_answers_in_other_containers():
+    checks.compare([1.0, 2.0], np.array([1.0, 2.0 + 1e-9]), "x")
+    checks.compare(np.float32(0.1), 0.1, "x")
+    checks.compare({"a": (np.int64(3), [0.5])}, {"a": (3, [0.5])}, "x")
+
+
+def test_a_student_release_checks_from_the_recorded_results_without_the_solutions(tmp_path, monkeypatch):
+    import pickle
+
+    answers = model_answers("14")
+    grader = checks.for_notebook("14")
+    recorded = checks.record(lambda: [grader.run(e, dict(answers)) for e in grader.exercises()])
+    assert sorted({key.split(":")[0] for key in recorded}) == ["nb14.semihard_triplets", "nb14.supcon_as_nt_xent"]
+    expected = tmp_path / "expected.pkl"
+    expected.write_bytes(pickle.dumps(recorded))
+    monkeypatch.setattr(checks, "EXPECTED", expected)
+    monkeypatch.setattr(checks, "_expected_cache", None)
+    for module in [m for m in sys.modules if m == "solutions" or m.startswith("solutions.")]:
+        monkeypatch.setitem(sys.modules, module, None)  # import solutions now fails
+    assert all(grader.run(e, dict(answers)).passed_all for e in grader.exercises())
+    del recorded["nb14.supcon_as_nt_xent: 8 images, τ = 0.1"]
+    expected.write_bytes(pickle.dumps(recorded))
+    monkeypatch.setattr(checks, "_expected_cache", None)
+    assert "expected.pkl has no result for 'nb14.supcon_as_nt_xent: 8 images, τ = 0.1': rebuild it with make " \
+           "assignments" in grader.run("ex2", dict(answers)).summary()
+
+
+def filled_in(nb: dict, number: str) -> dict:
+    """The notebook with every answer cell holding the model answer's source."""
+    module = importlib.import_module(f"solutions.nb{number}")
+    for cell in tagged(nb, "exercise"):
+        name = re.search(r"^def (\w+)", "".join(cell["source"]), re.M).group(1)
+        cell["source"] = inspect.getsource(getattr(module, name)).splitlines(keepends=True)
+    return nb
+
+
+def test_grading_runs_the_answer_cells_with_the_notebooks_imports_and_scores_each_check(tmp_path, capsys):
+    committed = load(ROOT / "notebooks" / "05_distance_loss_accuracy.ipynb")
+    untouched, answered = tmp_path / "untouched.ipynb", tmp_path / "answered.ipynb"
+    untouched.write_text(json.dumps(committed))
+    answered.write_text(json.dumps(filled_in(committed, "05")))  # the answers use the notebook's `np`
+    assert grade.main([str(answered), str(untouched), "--csv", str(tmp_path / "grades.csv")]) == 0
+    out = capsys.readouterr().out
+    assert f"{answered}: notebook 05, 3 of 3\n" in out and f"{untouched}: notebook 05, 0 of 3\n" in out
+    rows = (tmp_path / "grades.csv").read_text().splitlines()
+    assert rows[0] == "submission,notebook,exercise,score,message" and len(rows) == 7
+    assert "keras_binary_accuracy: not answered yet" in rows[4]
+
+    lesson_variable = json.loads(json.dumps(committed))
+    tagged(lesson_variable, "exercise")[0]["source"] = ["def keras_binary_accuracy(pair_labels, distances):\n",
+                                                       "    return d_demo < 0.5\n"]
+    lesson_variable["cells"][0]["source"] = ["# 05 · renamed"]
+    renamed = tmp_path / "mine.ipynb"
+    renamed.write_text(json.dumps(lesson_variable))
+    rows = grade.grade(renamed)
+    assert rows[0]["score"] == 0 and "raised NameError: name 'd_demo' is not defined" in rows[0]["message"]
+
+    (tmp_path / "other.ipynb").write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["# Notes"]}]}))
+    assert grade.main([str(tmp_path / "other.ipynb")]) == 2
+    assert "not a notebook of this course" in capsys.readouterr().err
