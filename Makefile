@@ -48,7 +48,7 @@ endif
 # `make refresh` committed (their copies get TRAIN = False), so no cell trains, and a slow CPU trips no fixed limit.
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep ablation loss-seeds lab html clean distclean
+.PHONY: help all setup lock run refresh test test-fast lint bench margin-sweep ablation loss-seeds assignments lab html clean distclean
 
 help:  ## show this help
 	@echo "Contrastive learning course"
@@ -112,6 +112,10 @@ ablation: setup  ## train notebook 12's recipe with one choice undone at a time 
 # notebooks/trained/loss_seeds_mnist.json commits; notebook 14 shows it.
 loss-seeds: setup  ## train notebook 14's five losses with seeds 42, 43 and 44 (1 epoch each); JSON in notebooks/trained/
 	$(BIN)/python scripts/loss_seeds.py
+
+# For teachers: scripts/make_assignments.py says what the release holds; the README's teacher section, how to use it.
+assignments: setup  ## student notebooks without solutions (checks in place) and the grading bundle, in build/assignments/
+	$(BIN)/python scripts/make_assignments.py --out "$$COURSE_BUILD/assignments"
 
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

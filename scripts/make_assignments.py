@@ -1,0 +1,121 @@
+"""`make assignments`: the course as a teacher hands it out, and the bundle that grades it.
+
+Writes ``<out>/student/``: the project as committed, less ``solutions/``, ``tests/`` and ``.ci/``; its notebooks
+keep every output except those of the exercise cells (answer stubs and checks, cleared), and their exercise
+headings no longer point to the solutions. Its ``checks/expected.pkl`` holds what the model answers return for
+every input the checks use, recorded here by running every check against ``solutions/`` (each must pass), so the
+student copy checks answers without the solutions. ``<out>/grading/checks/`` is the same checks package, for
+``python -m checks.grade`` (see its README). One direction: solutions → recorded results, never back.
+
+A previous ``<out>`` is kept as ``<out>.previous`` (one generation), so a rebuild loses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LEFT_OUT = ("solutions/", "tests/", ".ci/")  # the answers, and the tests that read them
+HEADING = re.compile(r"\*\*Exercises\*\* \(solutions: \[`solutions/nb\d\d\.py`\]\([^)]*\) — try first!\)")
+STUDENT_HEADING = "**Exercises** (check each answer with the cell below it)"
+EXERCISE_TAGS = {"exercise", "exercise-check"}
+GRADING_README = """# Grading the course's exercises
+
+From this folder, in the course's environment (`make setup` made it; `source .venv/bin/activate` there):
+
+    python -m checks.grade path/to/submissions/*.ipynb --csv grades.csv
+
+Each notebook's answer cells run in a fresh namespace, then otter-grader runs that notebook's checks: one line
+per exercise (score 0 to 1, and what is off), nothing retrained, seconds per notebook. Design exercises have
+rubrics in the notebooks and are read by a person. The answer cells run in this Python process: grade in an
+environment you can throw away.
+"""
+
+
+def tracked_files() -> list[str]:
+    """The project's files as committed (git's list; every file but build outputs where git is absent)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+        return [f for f in out.stdout.decode().split("\0") if f]
+    except (OSError, subprocess.CalledProcessError):
+        skip = {".git", ".venv", "build", "__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
+        return [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
+                if p.is_file() and not skip & set(p.relative_to(ROOT).parts) and not p.name.endswith(".egg-info")]
+
+
+def student_notebook(nb: dict) -> dict:
+    """The notebook without its exercise cells' outputs and without the pointer to the solutions."""
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and EXERCISE_TAGS & set(cell["metadata"].get("tags", [])):
+            cell["outputs"], cell["execution_count"] = [], None
+        elif cell["cell_type"] == "markdown":
+            cell["source"] = [HEADING.sub(STUDENT_HEADING, line) for line in cell["source"]]
+    return nb
+
+
+def record_expected() -> dict[str, object]:
+    """Every check run against the model answers (each must pass); what the model answers returned."""
+    import importlib
+
+    import checks
+
+    failed: list[str] = []
+
+    def run() -> None:
+        for folder in checks.exercise_folders():
+            grader = checks.for_notebook(folder[2:])
+            env = vars(importlib.import_module(f"solutions.{folder}"))
+            for exercise in grader.exercises():
+                if not grader.run(exercise, dict(env)).passed_all:
+                    failed.append(f"{folder} {exercise}")
+
+    recorded = checks.record(run)
+    if failed:
+        raise SystemExit(f"make assignments: the model answers fail their checks: {', '.join(failed)}")
+    return recorded
+
+
+def build(out: Path) -> None:
+    files = [f for f in tracked_files() if not f.startswith(LEFT_OUT)]
+    recorded = record_expected()
+    if out.exists():
+        previous = out.with_name(out.name + ".previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        out.rename(previous)
+    student = out / "student"
+    for name in files:
+        target = student / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if name.startswith("notebooks/") and name.endswith(".ipynb"):
+            nb = student_notebook(json.loads((ROOT / name).read_text(encoding="utf-8")))
+            target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        else:
+            shutil.copy2(ROOT / name, target)
+    pyproject = student / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('"solutions", ', ""), encoding="utf-8")
+    with open(student / "checks" / "expected.pkl", "wb") as f:
+        pickle.dump(recorded, f)
+    shutil.copytree(student / "checks", out / "grading" / "checks", ignore=shutil.ignore_patterns("__pycache__"))
+    (out / "grading" / "README.md").write_text(GRADING_README, encoding="utf-8")
+    notebooks = len(list((student / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    print(f"student release: {student} ({notebooks} notebooks, no solutions, {len(recorded)} checked results)")
+    print(f"grading bundle:  {out / 'grading'} (python -m checks.grade; its README says how)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "assignments", help="the folder to write")
+    args = parser.parse_args(argv)
+    build(args.out.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

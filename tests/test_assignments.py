@@ -1,0 +1,89 @@
+"""`make assignments` as a teacher meets it: a student release without the solutions whose notebooks check answers
+from recorded results (run here with `make run`, as a student runs them), and a grading bundle that scores them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_exercise_checks import filled_in, tagged
+from testkit import HANG_SECONDS
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(sys.prefix)
+NOTEBOOK = "05_distance_loss_accuracy.ipynb"
+
+
+def run(command, cwd, env=None):
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=HANG_SECONDS,
+                            env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def outputs(cell) -> str:
+    return "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for o in cell["outputs"])
+
+
+@pytest.mark.integration
+def test_make_assignments_builds_a_student_release_that_checks_and_a_bundle_that_grades(tmp_path):
+    build = tmp_path / "build"
+    made = run(["make", "--no-print-directory", "-o", f"{VENV}/.installed", f"VENV={VENV}", f"BUILD={build}",
+                "assignments"], ROOT)
+    student, grading = build / "assignments" / "student", build / "assignments" / "grading"
+    assert f"student release: {student} (17 notebooks, no solutions, " in made.stdout
+    assert not any((student / name).exists() for name in ("solutions", "tests", ".ci"))
+    assert (student / "checks" / "expected.pkl").is_file() and (grading / "checks" / "expected.pkl").is_file()
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        committed = json.loads(path.read_text(encoding="utf-8"))
+        released = json.loads((student / "notebooks" / path.name).read_text(encoding="utf-8"))
+        assert "solutions/" not in json.dumps(released), path.name
+        assert len(released["cells"]) == len(committed["cells"])
+        for ours, theirs in zip(committed["cells"], released["cells"]):
+            tags = set(ours["metadata"].get("tags", []))
+            if ours["cell_type"] == "code" and tags & {"exercise", "exercise-check"}:
+                assert theirs["outputs"] == [] and theirs["source"] == ours["source"]
+            elif ours["cell_type"] == "code":
+                assert theirs == ours  # everything else as committed
+    rebuilt = run(["make", "--no-print-directory", "-o", f"{VENV}/.installed", f"VENV={VENV}", f"BUILD={build}",
+                   "assignments"], ROOT)
+    assert (build / "assignments.previous" / "student" / "notebooks" / NOTEBOOK).is_file(), rebuilt.stdout
+
+    # A student runs the release (make run), first untouched, then with the model answers filled in; the
+    # kernel imports the release's checks, and the solutions cannot be imported.
+    blocker = tmp_path / "no-solutions" / "solutions"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('a student release has no solutions')\n")
+    env = {"PYTHONPATH": f"{student}{os.pathsep}{blocker.parent}"}
+    target = student / "notebooks" / NOTEBOOK
+    untouched = json.loads(target.read_text(encoding="utf-8"))
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    for name, nb in (("untouched", untouched), ("answered", filled_in(json.loads(json.dumps(untouched)), "05"))):
+        target.write_text(json.dumps(nb), encoding="utf-8")
+        run(["make", "--no-print-directory", "-o", f"{VENV}/.installed", f"VENV={VENV}", "run", "ONLY=05"], student,
+            env)
+        executed = json.loads((student / "build" / "executed" / NOTEBOOK).read_text(encoding="utf-8"))
+        said = [outputs(c) for c in tagged(executed, "exercise-check")[1:]]
+        if name == "untouched":
+            assert said == [f"ex{k}: not answered yet — write {fn} in the cell above, run it, then run this cell.\n"
+                            for k, fn in ((1, "keras_binary_accuracy"), (2, "embedding_gradients"),
+                                          (3, "hadsell_loss"))]
+        else:
+            assert said == [f"ex{k} results: All test cases passed!" for k in (1, 2, 3)], said
+        (submissions / f"{name}.ipynb").write_text(json.dumps(executed), encoding="utf-8")
+
+    # The teacher grades both with the bundle.
+    run([sys.executable, "-m", "checks.grade", *sorted(map(str, submissions.glob("*.ipynb"))), "--csv", "grades.csv"],
+        grading, env)
+    with open(grading / "grades.csv", encoding="utf-8") as f:
+        scores = {(Path(r["submission"]).stem, r["exercise"]): float(r["score"]) for r in csv.DictReader(f)}
+    assert scores == {(name, f"ex{k}"): float(name == "answered") for name in ("answered", "untouched")
+                      for k in (1, 2, 3)}
