@@ -90,7 +90,8 @@ def test_jupyterlab_opens_notebook_01_and_runs_its_first_cells(lab):
         text = driver.find_element("css selector", ".jp-Notebook").text
         assert "tensorflow   2." in text and "Keras major version: 3" in text
         assert "every package matches requirements/lock.txt" in text
-        assert "Traceback" not in text and "Error" not in text
+        shown = "\n".join(e.text for e in driver.find_elements("css selector", ".jp-OutputArea-output"))
+        assert "Traceback" not in shown and "Error" not in shown  # in what ran (a source may say NotImplementedError)
         driver.save_screenshot(str(folder.parent / "01_imports.png"))  # beside the copy, never in the repo
         assert (folder.parent / "01_imports.png").stat().st_size > 10_000
     finally:
