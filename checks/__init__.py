@@ -84,7 +84,12 @@ class Grader:
             )
             print(f"{exercise}: not answered yet — {how}.")
             return None
-        return self.otter.check(exercise, env)
+        result = self.otter.check(exercise, env)
+        if result.passed_all:
+            return result  # otter shows its own "passed" line
+        for line in failures(result):
+            print(f"{exercise}: not right yet — {line}")
+        return None
 
     def run(self, exercise: str, env: dict):
         """Run the check ``exercise`` on ``env`` through otter's checker and return otter's result, without the
@@ -101,6 +106,17 @@ class Grader:
 
             self._otter = otter.Notebook(tests_dir=str(self.folder))
         return self._otter
+
+
+def failures(result) -> list[str]:
+    """What went wrong in each failed test case of an otter result, one line each: the error's message (otter's
+    own report adds the check's source line, which is the grader's business, not the learner's)."""
+    lines = []
+    for case in result.test_case_results:
+        if not case.passed:
+            last = (case.message or "").strip().splitlines()[-1].strip()
+            lines.append(last.removeprefix("AssertionError: "))
+    return lines
 
 
 class Answers:
@@ -211,8 +227,10 @@ def compare(got, want, what: str, *, rtol: float = 1e-5, atol: float = 1e-6) -> 
         if not _is_number(got) and not (isinstance(got, np.ndarray) and got.size == 1):
             raise AssertionError(f"{what}: expected a number, got {type(got).__name__}")
         got = float(np.asarray(got).ravel()[0]) if isinstance(got, np.ndarray) else float(got)
+        if math.isnan(got) and not math.isnan(float(want)):
+            raise AssertionError(f"{what}: is NaN")
         if not (math.isclose(got, float(want), rel_tol=rtol, abs_tol=atol)):
-            raise AssertionError(f"{what}: {got:.6g} is off")
+            raise AssertionError(f"{what}: {got:.6g} is too {'large' if got > float(want) else 'small'}")
         return
     if isinstance(want, (list, tuple)) and not all(_is_number(v) for v in want):
         if not isinstance(got, (list, tuple)):

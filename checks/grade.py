@@ -66,12 +66,6 @@ def answers(nb: dict) -> tuple[dict, list[str]]:
     return env, errors
 
 
-def failures(summary: str) -> str:
-    """otter's summary of a failed check as one line: where it failed and why."""
-    lines = [line.strip() for line in summary.splitlines()[1:]]
-    return " ".join(line for line in lines if line and not line.endswith("result:") and "Test case failed" not in line)
-
-
 def grade(path: Path) -> list[dict]:
     """One row per checked exercise of the notebook at ``path``: its score (0 to 1) and otter's message."""
     try:
@@ -87,7 +81,7 @@ def grade(path: Path) -> list[dict]:
             result = grader.run(exercise, dict(env))
         rows.append({"submission": str(path), "notebook": number, "exercise": exercise,
                      "score": round(result.grade, 4),
-                     "message": "" if result.passed_all else failures(result.summary())})
+                     "message": " | ".join(checks.failures(result))})
     if errors:
         rows.append({"submission": str(path), "notebook": number, "exercise": "answer cells", "score": "",
                      "message": "; ".join(errors)})

@@ -60,7 +60,7 @@ def test_every_check_passes_with_the_model_answers():
         for exercise in grader.exercises():
             result = grader.run(exercise, model_answers(folder[2:]))
             if not result.passed_all:
-                failed.append(f"{folder} {exercise}: {grade.failures(result.summary())}")
+                failed.append(f"{folder} {exercise}: {checks.failures(result)}")
     assert not failed, "\n".join(failed)
 
 
@@ -76,8 +76,8 @@ def test_every_recall_and_apply_exercise_has_a_check_and_every_design_one_a_rubr
             if kind == "design":
                 assert f"Exercise {n} (design): what a good answer covers" in rubrics, f"{path.name} exercise {n}"
         checks_run = ["".join(c["source"]) for c in tagged(nb, "exercise-check")]
-        assert checks_run[0] == f'import checks  # checks your answers (otter-grader): write one, run its cell, then ' \
-                                f'the check below it\n\ngrader = checks.for_notebook("{number}")', path.name
+        assert checks_run[0] == ("import checks  # checks your exercise answers: write one, run its cell, then the "
+                                 f'check cell below it\n\ngrader = checks.for_notebook("{number}")'), path.name
         assert checks_run[1:] == [f'grader.check("ex{n}")' for n in sorted(checked)], path.name
         counts["checked"] += len(checked)
         counts["rubric"] += sum(kind == "design" for kind in kinds.values())
@@ -108,33 +108,39 @@ def test_a_check_says_which_cell_to_run_when_the_answer_is_not_defined(capsys):
         checks.for_notebook("99")
 
 
-def test_a_wrong_answer_hears_what_is_off_never_the_expected_value():
-    from solutions.nb09 import accuracy_standard_error
-
+def test_a_wrong_answer_hears_what_is_off_in_one_line_never_the_expected_value(capsys):
     grader = checks.for_notebook("09")
 
-    def accuracy_standard_error(correct):  # noqa: F811  (a learner's answer: the variance, not its root)
+    def accuracy_standard_error(correct):  # a learner's answer: the variance, not its square root
         p = np.mean(correct)
         return p * (1 - p) / len(correct)
 
-    result = grader.run("ex2", {"accuracy_standard_error": accuracy_standard_error})
-    summary = result.summary()
-    assert not result.passed_all
-    assert "accuracy_standard_error for 20,000 pairs, 91 % right: " in summary and " is off" in summary
+    assert grader.check("ex2", {"accuracy_standard_error": accuracy_standard_error}) is None
+    said = capsys.readouterr().out
+    assert said == ("ex2: not right yet — accuracy_standard_error for 20,000 pairs, 91 % right: 4.06422e-06 is too "
+                    "small\n")
     right = model_answers("09")["accuracy_standard_error"](np.random.default_rng(0).random(20_000) < 0.91)
-    assert f"{right:.6g}" not in summary and f"{right:.4f}" not in summary
+    assert f"{right:.6g}" not in said and f"{right:.4f}" not in said
 
     def accuracy_standard_error(correct):  # noqa: F811  (an answer that crashes)
         return 1 / 0
 
-    summary = grader.run("ex2", {"accuracy_standard_error": accuracy_standard_error}).summary()
-    assert "raised ZeroDivisionError: division by zero" in summary
+    grader.check("ex2", {"accuracy_standard_error": accuracy_standard_error})
+    assert capsys.readouterr().out == ("ex2: not right yet — accuracy_standard_error for 20,000 pairs, 91 % right "
+                                       "raised ZeroDivisionError: division by zero\n")
+
+    def accuracy_standard_error(correct):  # noqa: F811  (right)
+        return float(np.sqrt(np.mean(correct) * (1 - np.mean(correct)) / len(correct)))
+
+    assert repr(grader.check("ex2", {"accuracy_standard_error": accuracy_standard_error})) == \
+        "ex2 results: All test cases passed!"
 
 
 @pytest.mark.parametrize(("got", "want", "message"), [
     (None, 1.0, "returns None — is a `return` missing?"),
     ({"a": 1}, {"a": 1, "b": 2}, "the keys differ (missing ['b'], not expected [])"),
-    ({"a": 1.5}, {"a": 1.0}, "x, ['a']: 1.5 is off"),
+    ({"a": 1.5}, {"a": 1.0}, "x, ['a']: 1.5 is too large"),
+    (float("nan"), 1.0, "x: is NaN"),
     ([1, 2], (1, 2, 3), "expected shape (3,), got (2,)"),
     (np.ones((2, 3)), np.ones((3, 2)), "expected shape (3, 2), got (2, 3)"),
     (np.array([1.0, 2.0, 3.5]), np.array([1.0, 2.0, 3.0]), "1 of 3 values are off (the first at index (2,))"),

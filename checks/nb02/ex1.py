@@ -21,11 +21,6 @@ def check_looks_raw(looks_raw):
         "(c) preprocess's output": preprocess(x),
         "(d) 0/1 float32": (x > 127).astype(np.float32),
         "(e) 0/1 uint8": (x > 127).astype(np.uint8),
-        "halved floats": x / 2.0,
-        "values up to 256": x.astype(np.int32) + 1,
-        "negative values": -x.astype(np.int32),
-        "all-zero floats": np.zeros((2, 28, 28)),
-        "NaN": np.full((2, 28, 28), np.nan),
     }
     for situation, images in inputs.items():
         answers.same(looks_raw, situation, images)
