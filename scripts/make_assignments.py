@@ -1,8 +1,9 @@
 """`make assignments`: the course as a teacher hands it out, and the bundle that grades it.
 
-Writes ``<out>/student/``: the project as committed, less ``solutions/``, ``tests/`` and ``.ci/``; its notebooks
-keep every output except those of the exercise cells (answer stubs and checks, cleared), and their exercise
-headings no longer point to the solutions. Its ``checks/expected.pkl`` holds what the model answers return for
+Writes ``<out>/student/``: the project as committed, less ``solutions/``, ``tests/`` and ``.ci/``, with a README
+for students; its notebooks keep every output except those of the exercise cells (answer stubs and checks,
+cleared), lose the design exercises' rubrics (to ``<out>/grading/rubrics.md``), and their exercise headings no
+longer point to the solutions. Its ``checks/expected.pkl`` holds what the model answers return for
 every input the checks use, recorded here by running every check against ``solutions/`` (each must pass), so the
 student copy checks answers without the solutions. ``<out>/grading/checks/`` is the same checks package, for
 ``python -m checks.grade`` (see its README). One direction: solutions → recorded results, never back.
@@ -26,16 +27,34 @@ LEFT_OUT = ("solutions/", "tests/", ".ci/")  # the answers, and the tests that r
 HEADING = re.compile(r"\*\*Exercises\*\* \(solutions: \[`solutions/nb\d\d\.py`\]\([^)]*\) — try first!\)")
 STUDENT_HEADING = "**Exercises** (check each answer with the cell below it)"
 EXERCISE_TAGS = {"exercise", "exercise-check"}
+RUBRIC = re.compile(r"^<details><summary><b>(.*?)</b></summary>|</details>\s*$", re.M)
 GRADING_README = """# Grading the course's exercises
 
-From this folder, in the course's environment (`make setup` made it; `source .venv/bin/activate` there):
+From this folder, with the course's Python (the `.venv/` that `make setup` made; here {python}):
 
-    python -m checks.grade path/to/submissions/*.ipynb --csv grades.csv
+    {python} -m checks.grade path/to/submissions/*.ipynb --csv grades.csv
 
-Each notebook's answer cells run in a fresh namespace, then otter-grader runs that notebook's checks: one line
-per exercise (score 0 to 1, and what is off), nothing retrained, seconds per notebook. Design exercises have
-rubrics in the notebooks and are read by a person. The answer cells run in this Python process: grade in an
-environment you can throw away.
+For each notebook its answer cells run in a fresh namespace (with the notebook's imports), then otter-grader runs
+that notebook's checks: one line and one CSV row per exercise (score 0 to 1, and what is off), nothing retrained,
+seconds per notebook. Design exercises get a row for you to score, with their rubrics in `rubrics.md`. A file
+that cannot be graded gets a row saying why; the others are graded. The answer cells run in this Python
+process: grade in an environment you can throw away.
+
+The student release checks answers against recorded results (`checks/expected.pkl`) that a determined learner
+can read, as with any self-check: treat the automatic scores as a record of work done in the open, not as an
+exam.
+"""
+STUDENT_README = """# Contrastive learning, hands on — your assignment
+
+Set up once and run the series: `make all` (then `make lab` opens it in JupyterLab).
+
+Each notebook ends with exercises. Under each one you can check yourself: write your function in the cell
+marked `# Exercise N: your answer` (keep its name and arguments, and use only its arguments, not the lesson's
+variables), run that cell, then run the `grader.check("exN")` cell below it. Design exercises have no automatic
+check: answer them in a markdown or code cell of your own below the exercise list.
+
+Hand in the notebooks themselves (`notebooks/NN_*.ipynb`), with each notebook's title cell (`# NN · ...`)
+kept at its top.
 """
 
 
@@ -50,14 +69,21 @@ def tracked_files() -> list[str]:
                 if p.is_file() and not skip & set(p.relative_to(ROOT).parts) and not p.name.endswith(".egg-info")]
 
 
-def student_notebook(nb: dict) -> dict:
-    """The notebook without its exercise cells' outputs and without the pointer to the solutions."""
+def student_notebook(nb: dict) -> tuple[dict, list[str]]:
+    """The notebook without its exercise cells' outputs, its design rubrics (returned, for the grading bundle)
+    and its pointer to the solutions."""
+    rubrics, cells = [], []
     for cell in nb["cells"]:
         if cell["cell_type"] == "code" and EXERCISE_TAGS & set(cell["metadata"].get("tags", [])):
             cell["outputs"], cell["execution_count"] = [], None
+        elif cell["cell_type"] == "markdown" and "".join(cell["source"]).startswith("<details>"):
+            rubrics.append(RUBRIC.sub(r"\1", "".join(cell["source"])).strip())
+            continue
         elif cell["cell_type"] == "markdown":
             cell["source"] = [HEADING.sub(STUDENT_HEADING, line) for line in cell["source"]]
-    return nb
+        cells.append(cell)
+    nb["cells"] = cells
+    return nb, rubrics
 
 
 def record_expected() -> dict[str, object]:
@@ -90,23 +116,29 @@ def build(out: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
         out.rename(previous)
     student = out / "student"
+    rubrics = ["# Rubrics of the design exercises\n"]
     for name in files:
         target = student / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if name.startswith("notebooks/") and name.endswith(".ipynb"):
-            nb = student_notebook(json.loads((ROOT / name).read_text(encoding="utf-8")))
+            nb, found = student_notebook(json.loads((ROOT / name).read_text(encoding="utf-8")))
             target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            rubrics += [f"## {Path(name).stem}, {rubric}\n" for rubric in found]
         else:
             shutil.copy2(ROOT / name, target)
+    (student / "README.md").write_text(STUDENT_README, encoding="utf-8")
     pyproject = student / "pyproject.toml"
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('"solutions", ', ""), encoding="utf-8")
     with open(student / "checks" / "expected.pkl", "wb") as f:
         pickle.dump(recorded, f)
     shutil.copytree(student / "checks", out / "grading" / "checks", ignore=shutil.ignore_patterns("__pycache__"))
-    (out / "grading" / "README.md").write_text(GRADING_README, encoding="utf-8")
+    (out / "grading" / "README.md").write_text(GRADING_README.format(python=sys.executable), encoding="utf-8")
+    (out / "grading" / "rubrics.md").write_text("\n".join(rubrics), encoding="utf-8")
     notebooks = len(list((student / "notebooks").glob("[0-9][0-9]_*.ipynb")))
-    print(f"student release: {student} ({notebooks} notebooks, no solutions, {len(recorded)} checked results)")
-    print(f"grading bundle:  {out / 'grading'} (python -m checks.grade; its README says how)")
+    exercises = len(list((student / "checks").glob("nb[0-9][0-9]/ex*.py")))
+    print(f"student release: {student} ({notebooks} notebooks, no solutions; {exercises} exercises check "
+          f"themselves, from {len(recorded)} recorded results)")
+    print(f"grading bundle:  {out / 'grading'} (python -m checks.grade, and the design rubrics; its README says how)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ answer cells."""
 
 from __future__ import annotations
 
+import csv
 import importlib
 import inspect
 import json
@@ -202,20 +203,64 @@ def test_grading_runs_the_answer_cells_with_the_notebooks_imports_and_scores_eac
     answered.write_text(json.dumps(filled_in(committed, "05")))  # the answers use the notebook's `np`
     assert grade.main([str(answered), str(untouched), "--csv", str(tmp_path / "grades.csv")]) == 0
     out = capsys.readouterr().out
-    assert f"{answered}: notebook 05, 3 of 3\n" in out and f"{untouched}: notebook 05, 0 of 3\n" in out
-    rows = (tmp_path / "grades.csv").read_text().splitlines()
-    assert rows[0] == "submission,notebook,exercise,score,message" and len(rows) == 7
-    assert "keras_binary_accuracy: not answered yet" in rows[4]
+    assert f"{answered}: notebook 05, 3 of 3 checked exercises\n" in out
+    assert f"{untouched}: notebook 05, 0 of 3 checked exercises\n" in out
+    with open(tmp_path / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    expected = [(name, exercise, "" if "design" in exercise else score)
+                for name, score in (("answered", "1.0"), ("untouched", "0.0"))
+                for exercise in ("ex1", "ex2", "ex3", "ex4 (design)")]
+    assert [(Path(r["submission"]).stem, r["exercise"], r["score"]) for r in rows] == expected
+    assert rows[4]["message"] == "keras_binary_accuracy: not answered yet"
+    assert rows[7]["message"].startswith("to read: the notebook's rubric")
 
-    lesson_variable = json.loads(json.dumps(committed))
-    tagged(lesson_variable, "exercise")[0]["source"] = ["def keras_binary_accuracy(pair_labels, distances):\n",
-                                                       "    return d_demo < 0.5\n"]
-    lesson_variable["cells"][0]["source"] = ["# 05 · renamed"]
-    renamed = tmp_path / "mine.ipynb"
-    renamed.write_text(json.dumps(lesson_variable))
-    rows = grade.grade(renamed)
-    assert rows[0]["score"] == 0 and "raised NameError: name 'd_demo' is not defined" in rows[0]["message"]
 
-    (tmp_path / "other.ipynb").write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["# Notes"]}]}))
-    assert grade.main([str(tmp_path / "other.ipynb")]) == 2
-    assert "not a notebook of this course" in capsys.readouterr().err
+def submission(tmp_path: Path, name: str, edit) -> Path:
+    nb = load(ROOT / "notebooks" / "05_distance_loss_accuracy.ipynb")
+    edit(nb)
+    path = tmp_path / name
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_grading_explains_answers_it_cannot_score_and_goes_on_past_files_it_cannot_grade(tmp_path, capsys):
+    def lesson_variable(nb):  # an answer that reads the lesson's variables instead of its arguments
+        tagged(nb, "exercise")[0]["source"] = ["def keras_binary_accuracy(pair_labels, distances):\n",
+                                               "    return d_demo < 0.5\n"]
+
+    def answered_below(nb):  # the stub left as it is, the answer in a new cell below it, and a failing line
+        cell = tagged(nb, "exercise")[2]
+        index = nb["cells"].index(cell)
+        nb["cells"].insert(index + 1, {**cell, "metadata": {}, "source": ["def hadsell_loss(y, d, margin=1.0):\n",
+                                                                          "    return 0\n"]})
+        cell["source"] = cell["source"] + ["\nprint(distances)\n"]
+
+    def a_name_cell_on_top(nb):
+        nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": ["Name: Alice"]})
+
+    def never_returns(nb):
+        tagged(nb, "exercise")[1]["source"] = ["def embedding_gradients(y, a, b, margin=1.0):\n",
+                                               "    while True:\n", "        pass\n"]
+
+    paths = [submission(tmp_path, "Alice Smith (1).ipynb", a_name_cell_on_top),
+             submission(tmp_path, "lesson.ipynb", lesson_variable),
+             submission(tmp_path, "below.ipynb", answered_below),
+             tmp_path / "missing.ipynb",
+             submission(tmp_path, "slow.ipynb", never_returns)]
+    (tmp_path / "notes.ipynb").write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["# Notes"]}]}))
+    paths.append(tmp_path / "notes.ipynb")
+    assert grade.main([*map(str, paths), "--seconds", "5", "--csv", str(tmp_path / "grades.csv")]) == 1
+    out = capsys.readouterr()
+    assert "3 of 6 files could not be graded (their rows say why)" in out.err
+    with open(tmp_path / "grades.csv") as f:
+        rows = {(Path(r["submission"]).stem, r["exercise"]): r for r in csv.DictReader(f)}
+    assert rows[("Alice Smith (1)", "ex1")]["score"] == "0.0"  # graded: the title is found below a name cell
+    assert rows[("lesson", "ex1")]["message"].endswith("raised NameError: name 'd_demo' is not defined")
+    assert rows[("below", "ex3")]["message"] == (
+        "hadsell_loss: not answered yet | its answer cell failed (line 6, 'print(distances)': NameError: name "
+        "'distances' is not defined) | hadsell_loss is also defined in a cell that is not an answer cell: grading "
+        "reads only the answer cells")
+    assert rows[("missing", "")]["message"].startswith("cannot read it as a notebook (FileNotFoundError")
+    assert rows[("slow", "")]["message"] == "grading stopped after 5 s: does an answer never return?"
+    assert rows[("notes", "")]["message"] == "not a notebook of this course: no '# NN · ' title cell at its top"
+    assert f"{paths[3]}: not graded: cannot read it as a notebook" in out.out
