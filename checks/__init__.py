@@ -160,13 +160,13 @@ class Answers:
         name = getattr(answer, "__name__", None)
         if not callable(answer) or name is None:
             raise AssertionError(f"expected a function defined with def, got {type(answer).__name__}")
-        want = self.expected(name, situation, transform, *args, **kwargs)
-        try:
+        try:  # the learner's answer first: an unanswered or crashing one needs no model answer
             got = answer(*copy.deepcopy(args), **copy.deepcopy(kwargs))
         except NotImplementedError:
             raise AssertionError(f"{name}: not answered yet") from None
         except Exception as error:  # the learner's code failed: say where and how, as one line
             raise AssertionError(f"{name} for {situation} raised {type(error).__name__}: {error}") from None
+        want = self.expected(name, situation, transform, *args, **kwargs)
         if transform is not None:
             try:
                 got = transform(got)

@@ -1,5 +1,5 @@
 """`make assignments` as a teacher meets it: a student release without the solutions whose notebooks check answers
-from recorded results (run here with `make run`, as a student runs them), and a grading bundle that scores them."""
+from recorded results (two of them executed here, as a student runs them), and a grading bundle that scores them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from testkit import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.prefix)
-NOTEBOOK = "05_distance_loss_accuracy.ipynb"
+NOTEBOOK = "03_mnist_split.ipynb"
 
 
 def run(command, cwd, env=None):
@@ -32,12 +32,24 @@ def outputs(cell) -> str:
 
 
 @pytest.mark.integration
-def test_make_assignments_builds_a_student_release_that_checks_and_a_bundle_that_grades(tmp_path):
+def test_make_assignments_builds_a_student_release_that_checks_and_a_bundle_that_grades(tmp_path, monkeypatch,
+                                                                                          capsys):
+    import filecmp
+
+    import make_assignments
+    import papermill
+
+    import checks
+    from checks import grade
+
     build = tmp_path / "build"
-    made = run(["make", "--no-print-directory", "-o", f"{VENV}/.installed", f"VENV={VENV}", f"BUILD={build}",
-                "assignments"], ROOT)
+    planned = run(["make", "--no-print-directory", "-n", "-o", f"{VENV}/.installed", f"VENV={VENV}", f"BUILD={build}",
+                   "assignments"], ROOT)
+    assert 'scripts/make_assignments.py --out "$COURSE_BUILD/assignments"' in planned.stdout  # COURSE_BUILD = BUILD
+    make_assignments.build(build / "assignments")  # what `make assignments` runs, in this process (TensorFlow is up)
+    made = capsys.readouterr().out
     student, grading = build / "assignments" / "student", build / "assignments" / "grading"
-    assert f"student release: {student} (17 notebooks, no solutions; 34 exercises check themselves, " in made.stdout
+    assert f"student release: {student} (17 notebooks, no solutions; 34 exercises check themselves, " in made
     assert not any((student / name).exists() for name in ("solutions", "tests", ".ci"))
     assert (student / "checks" / "expected.pkl").is_file() and (grading / "checks" / "expected.pkl").is_file()
     assert "Hand in the notebooks themselves" in (student / "README.md").read_text()
@@ -58,38 +70,42 @@ def test_make_assignments_builds_a_student_release_that_checks_and_a_bundle_that
             elif ours["cell_type"] == "code":
                 assert theirs == ours  # everything else as committed
 
-    # A student runs the release (make run), first untouched, then with the model answers filled in; the
-    # kernel imports the release's checks, and the solutions cannot be imported.
+    # A student runs notebook 03 of the release untouched, then with the model answers filled in. The kernel
+    # imports the release's checks first, and the solutions cannot be imported.
     blocker = tmp_path / "no-solutions" / "solutions"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('a student release has no solutions')\n")
-    env = {"PYTHONPATH": f"{student}{os.pathsep}{blocker.parent}"}
-    target = student / "notebooks" / NOTEBOOK
-    untouched = json.loads(target.read_text(encoding="utf-8"))
+    monkeypatch.setenv("PYTHONPATH", f"{student}{os.pathsep}{blocker.parent}")
     submissions = tmp_path / "submissions"
     submissions.mkdir()
-    for name, nb in (("untouched", untouched), ("answered", filled_in(json.loads(json.dumps(untouched)), "05"))):
-        target.write_text(json.dumps(nb), encoding="utf-8")
-        run(["make", "--no-print-directory", "-o", f"{VENV}/.installed", f"VENV={VENV}", "run", "ONLY=05"], student,
-            env)
-        executed = json.loads((student / "build" / "executed" / NOTEBOOK).read_text(encoding="utf-8"))
-        said = [outputs(c) for c in tagged(executed, "exercise-check")[1:]]
-        if name == "untouched":
-            assert said == [f"ex{k}: not answered yet — write {fn} in the cell above, run it, then run this cell.\n"
-                            for k, fn in ((1, "keras_binary_accuracy"), (2, "embedding_gradients"),
-                                          (3, "hadsell_loss"))]
-        else:
-            assert said == [f"ex{k} results: All test cases passed!" for k in (1, 2, 3)], said
-        (submissions / f"{name}.ipynb").write_text(json.dumps(executed), encoding="utf-8")
+    notebook = student / "notebooks" / NOTEBOOK
+    untouched = json.loads(notebook.read_text(encoding="utf-8"))
+    said = {}
+    for name, nb in (("untouched", untouched), ("answered", filled_in(json.loads(json.dumps(untouched)), "03"))):
+        notebook.write_text(json.dumps(nb), encoding="utf-8")
+        papermill.execute_notebook(str(notebook), str(submissions / f"{name}.ipynb"), cwd=str(notebook.parent),
+                                   kernel_name="python3", progress_bar=False)
+        executed = json.loads((submissions / f"{name}.ipynb").read_text(encoding="utf-8"))
+        said[name] = [outputs(c) for c in tagged(executed, "exercise-check")[1:]]
+    line = "ex{}: not answered yet — write {} in the cell above, run it, then run this cell.\n"
+    assert said["untouched"] == [line.format(1, "validation_digits_if_sorted"), line.format(2, "share_gap")]
+    assert said["answered"] == [f"ex{k} results: All test cases passed!" for k in (1, 2)]
 
-    # The teacher grades both with the bundle.
-    run([sys.executable, "-m", "checks.grade", *sorted(map(str, submissions.glob("*.ipynb"))), "--csv", "grades.csv"],
-        grading, env)
+    # The teacher grades both with the bundle's checks (a copy of checks/) and its recorded results.
+    for ours in (ROOT / "checks").rglob("*.py"):
+        assert filecmp.cmp(ours, grading / "checks" / ours.relative_to(ROOT / "checks"), shallow=False), ours
+    monkeypatch.setattr(checks, "FOLDER", grading / "checks")
+    monkeypatch.setattr(checks, "EXPECTED", grading / "checks" / "expected.pkl")
+    monkeypatch.setattr(checks, "_expected_cache", None)
+    for module in [m for m in sys.modules if m == "solutions" or m.startswith("solutions.")]:
+        monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.chdir(grading)
+    assert grade.main([str(submissions / "answered.ipynb"), str(submissions / "untouched.ipynb"),
+                       "--csv", "grades.csv"]) == 0
     with open(grading / "grades.csv", encoding="utf-8") as f:
-        scores = {(Path(r["submission"]).stem, r["exercise"]): float(r["score"]) for r in csv.DictReader(f)
-                  if r["exercise"] != "ex4 (design)"}
-    assert scores == {(name, f"ex{k}"): float(name == "answered") for name in ("answered", "untouched")
-                      for k in (1, 2, 3)}
+        scores = {(Path(r["submission"]).stem, r["exercise"]): r["score"] for r in csv.DictReader(f)}
+    assert scores == {("answered", "ex1"): "1.0", ("answered", "ex2"): "1.0", ("answered", "ex3 (design)"): "",
+                      ("untouched", "ex1"): "0.0", ("untouched", "ex2"): "0.0", ("untouched", "ex3 (design)"): ""}
 
 
 def test_a_rebuild_keeps_the_previous_release(tmp_path, monkeypatch):

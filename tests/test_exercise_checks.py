@@ -249,7 +249,7 @@ def test_grading_explains_answers_it_cannot_score_and_goes_on_past_files_it_cann
              submission(tmp_path, "slow.ipynb", never_returns)]
     (tmp_path / "notes.ipynb").write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["# Notes"]}]}))
     paths.append(tmp_path / "notes.ipynb")
-    assert grade.main([*map(str, paths), "--seconds", "5", "--csv", str(tmp_path / "grades.csv")]) == 1
+    assert grade.main([*map(str, paths), "--seconds", "3", "--csv", str(tmp_path / "grades.csv")]) == 1
     out = capsys.readouterr()
     assert "3 of 6 files could not be graded (their rows say why)" in out.err
     with open(tmp_path / "grades.csv") as f:
@@ -261,6 +261,6 @@ def test_grading_explains_answers_it_cannot_score_and_goes_on_past_files_it_cann
         "'distances' is not defined) | hadsell_loss is also defined in a cell that is not an answer cell: grading "
         "reads only the answer cells")
     assert rows[("missing", "")]["message"].startswith("cannot read it as a notebook (FileNotFoundError")
-    assert rows[("slow", "")]["message"] == "grading stopped after 5 s: does an answer never return?"
+    assert rows[("slow", "")]["message"] == "grading stopped after 3 s: does an answer never return?"
     assert rows[("notes", "")]["message"] == "not a notebook of this course: no '# NN · ' title cell at its top"
     assert f"{paths[3]}: not graded: cannot read it as a notebook" in out.out
