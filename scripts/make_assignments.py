@@ -2,11 +2,12 @@
 
 Writes ``<out>/student/``: the project as committed, less ``solutions/``, ``tests/`` and ``.ci/``, with a README
 for students; its notebooks keep every output except those of the exercise cells (answer stubs and checks,
-cleared), lose the design exercises' rubrics (to ``<out>/grading/rubrics.md``), and their exercise headings no
-longer point to the solutions. Its ``checks/expected.pkl`` holds what the model answers return for
-every input the checks use, recorded here by running every check against ``solutions/`` (each must pass), so the
-student copy checks answers without the solutions. ``<out>/grading/checks/`` is the same checks package, for
-``python -m checks.grade`` (see its README). One direction: solutions → recorded results, never back.
+cleared), and their exercise headings and checks no longer point to the solutions or the design exercises'
+rubrics (``checks/nbNN/rubric.md``), which go to ``<out>/grading/rubrics.md`` only. Its ``checks/expected.pkl``
+holds what the model answers return for every input the checks use, recorded here by running every check against
+``solutions/`` (each must pass), so the student copy checks answers without the solutions.
+``<out>/grading/checks/`` is the same checks package, for ``python -m checks.grade`` (see its README). One
+direction: solutions → recorded results, never back.
 
 A previous ``<out>`` is kept as ``<out>.previous`` (one generation), so a rebuild loses nothing.
 """
@@ -20,14 +21,16 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
 LEFT_OUT = ("solutions/", "tests/", ".ci/")  # the answers, and the tests that read them
+RUBRICS = "checks/nb*/rubric.md"  # the design exercises' rubrics: in the grading bundle only
 HEADING = re.compile(r"\*\*Exercises\*\* \(solutions: \[`solutions/nb\d\d\.py`\]\([^)]*\) — try first!\)")
 STUDENT_HEADING = "**Exercises** (check each answer with the cell below it)"
+RUBRIC_POINTER = re.compile(r"checks/nb\d\d/rubric\.md says what a good answer covers")
+STUDENT_POINTER = "your teacher reads them"
 EXERCISE_TAGS = {"exercise", "exercise-check"}
-RUBRIC = re.compile(r"^<details><summary><b>(.*?)</b></summary>|</details>\s*$", re.M)
 GRADING_README = """# Grading the course's exercises
 
 From this folder, with the course's Python (the `.venv/` that `make setup` made; here {python}):
@@ -69,21 +72,15 @@ def tracked_files() -> list[str]:
                 if p.is_file() and not skip & set(p.relative_to(ROOT).parts) and not p.name.endswith(".egg-info")]
 
 
-def student_notebook(nb: dict) -> tuple[dict, list[str]]:
-    """The notebook without its exercise cells' outputs, its design rubrics (returned, for the grading bundle)
-    and its pointer to the solutions."""
-    rubrics, cells = [], []
+def student_notebook(nb: dict) -> dict:
+    """The notebook without its exercise cells' outputs and without its pointers to the solutions and rubrics."""
     for cell in nb["cells"]:
         if cell["cell_type"] == "code" and EXERCISE_TAGS & set(cell["metadata"].get("tags", [])):
             cell["outputs"], cell["execution_count"] = [], None
-        elif cell["cell_type"] == "markdown" and "".join(cell["source"]).startswith("<details>"):
-            rubrics.append(RUBRIC.sub(r"\1", "".join(cell["source"])).strip())
-            continue
+            cell["source"] = [RUBRIC_POINTER.sub(STUDENT_POINTER, line) for line in cell["source"]]
         elif cell["cell_type"] == "markdown":
             cell["source"] = [HEADING.sub(STUDENT_HEADING, line) for line in cell["source"]]
-        cells.append(cell)
-    nb["cells"] = cells
-    return nb, rubrics
+    return nb
 
 
 def record_expected() -> dict[str, object]:
@@ -109,21 +106,19 @@ def record_expected() -> dict[str, object]:
 
 
 def build(out: Path) -> None:
-    files = [f for f in tracked_files() if not f.startswith(LEFT_OUT)]
+    files = [f for f in tracked_files() if not f.startswith(LEFT_OUT) and not PurePosixPath(f).match(RUBRICS)]
     recorded = record_expected()
     if out.exists():
         previous = out.with_name(out.name + ".previous")
         shutil.rmtree(previous, ignore_errors=True)
         out.rename(previous)
     student = out / "student"
-    rubrics = ["# Rubrics of the design exercises\n"]
     for name in files:
         target = student / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if name.startswith("notebooks/") and name.endswith(".ipynb"):
-            nb, found = student_notebook(json.loads((ROOT / name).read_text(encoding="utf-8")))
+            nb = student_notebook(json.loads((ROOT / name).read_text(encoding="utf-8")))
             target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            rubrics += [f"## {Path(name).stem}, {rubric}\n" for rubric in found]
         else:
             shutil.copy2(ROOT / name, target)
     (student / "README.md").write_text(STUDENT_README, encoding="utf-8")
@@ -133,7 +128,9 @@ def build(out: Path) -> None:
         pickle.dump(recorded, f)
     shutil.copytree(student / "checks", out / "grading" / "checks", ignore=shutil.ignore_patterns("__pycache__"))
     (out / "grading" / "README.md").write_text(GRADING_README.format(python=sys.executable), encoding="utf-8")
-    (out / "grading" / "rubrics.md").write_text("\n".join(rubrics), encoding="utf-8")
+    rubrics = [p.read_text(encoding="utf-8").replace("# ", "## ", 1) for p in sorted(ROOT.glob(RUBRICS))]
+    (out / "grading" / "rubrics.md").write_text("# Rubrics of the design exercises\n\n" + "\n".join(rubrics),
+                                                encoding="utf-8")
     notebooks = len(list((student / "notebooks").glob("[0-9][0-9]_*.ipynb")))
     exercises = len(list((student / "checks").glob("nb[0-9][0-9]/ex*.py")))
     print(f"student release: {student} ({notebooks} notebooks, no solutions; {exercises} exercises check "

@@ -12,8 +12,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 LOCAL_PATH = re.compile(r"(/root/|/home/[a-z_][a-z0-9_-]*/|/tmp/[A-Za-z0-9_.-]+/|/Users/[^/\"]+/|[A-Z]:\\\\Users\\\\)")
 ARTICLE_STEPS = 9
 NBVAL_MARKERS = {"# NBVAL_IGNORE_OUTPUT", "# NBVAL_CHECK_OUTPUT", "# NBVAL_RAISES_EXCEPTION", "# NBVAL_SKIP"}
-WORD_LIMIT = 1_500  # words of markdown prose: one sitting (GUIDE.md, "The learner's view"); a design
-# exercise's rubric, folded until the learner opens it after trying, is not counted
+WORD_LIMIT = 1_500  # words of markdown prose: one sitting (GUIDE.md, "The learner's view")
 
 # Test machinery a learner must not meet in a code cell they can see (a cell whose source JupyterLab hides,
 # metadata ``jupyter.source_hidden``, may hold it): each token, and where it belongs instead.
@@ -95,13 +94,8 @@ def machinery_in_sight(nb, name: str) -> list[str]:
     return found
 
 
-def rubric(cell) -> bool:
-    """A design exercise's rubric: folded (``<details>``) until the learner opens it after trying."""
-    return "".join(cell["source"]).startswith("<details>")
-
-
 def prose_words(nb) -> int:
-    return sum(len("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown" and not rubric(c))
+    return sum(len("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
 
 
 def test_one_notebook_per_article_step_numbered_in_order():
