@@ -184,6 +184,20 @@ def _expected() -> dict[str, object]:
     return _expected_cache
 
 
+def model_answer_failures() -> list[str]:
+    """Every check run against the model answers of ``solutions/`` (a course checkout only): a line for each
+    that fails, with what is off."""
+    failed = []
+    for folder in exercise_folders():
+        grader = for_notebook(folder[2:])
+        answers = vars(importlib.import_module(f"solutions.{folder}"))
+        for exercise in grader.exercises():
+            result = grader.run(exercise, dict(answers))
+            if not result.passed_all:
+                failed.append(f"{folder} {exercise}: {' | '.join(failures(result))}")
+    return failed
+
+
 def record(run: Callable[[], None]) -> dict[str, object]:
     """Run ``run`` (every check against the model answers) and return the model answers' results it asked for."""
     global _recorded

@@ -23,6 +23,7 @@ import json
 import re
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 import checks
@@ -61,10 +62,10 @@ def notebook_number(nb: dict) -> str:
     raise ValueError("not a notebook of this course: no '# NN · ' title cell at its top")
 
 
-def design_exercises(nb: dict) -> list[int]:
-    """The numbers of the notebook's design exercises, from its exercise list."""
+def exercise_kinds(nb: dict) -> dict[int, str]:
+    """{number: "recall" | "apply" | "design"} of the notebook's exercise list."""
     text = "".join("".join(c["source"]) for c in nb["cells"] if "**Exercises**" in "".join(c["source"]))
-    return [int(n) for n, kind in ITEM.findall(text) if kind == "design"]
+    return {int(n): kind for n, kind in ITEM.findall(text)}
 
 
 def imports(source: str) -> str:
@@ -101,8 +102,8 @@ def answers(nb: dict) -> tuple[dict, dict[str, list[str]]]:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 exec(compile(source, "<answer cell>", "exec"), env)
         except Exception as error:
-            line = next((tb.tb_lineno for tb in _frames(error.__traceback__)
-                         if tb.tb_frame.f_code.co_filename == "<answer cell>"), None)
+            line = next((lineno for frame, lineno in traceback.walk_tb(error.__traceback__)
+                         if frame.f_code.co_filename == "<answer cell>"), None)
             where = f"line {line}, {source.splitlines()[line - 1].strip()!r}: " if line else ""
             for name in defined(source) or {"?"}:
                 notes.setdefault(name, []).append(f"its answer cell failed ({where}{type(error).__name__}: {error})")
@@ -113,12 +114,6 @@ def answers(nb: dict) -> tuple[dict, dict[str, list[str]]]:
                 notes.setdefault(name, []).append(f"{name} is also defined in a cell that is not an answer cell: "
                                                   "grading reads only the answer cells")
     return env, notes
-
-
-def _frames(tb):
-    while tb is not None:
-        yield tb
-        tb = tb.tb_next
 
 
 def grade(path: Path, seconds: int = 60) -> list[dict]:
@@ -147,7 +142,7 @@ def grade(path: Path, seconds: int = 60) -> list[dict]:
                              "message": " | ".join(said)})
     except Timeout as error:
         return [{**row, "notebook": number, "message": f"grading {error}: does an answer never return?"}]
-    for k in design_exercises(nb):
+    for k in [n for n, kind in exercise_kinds(nb).items() if kind == "design"]:
         rows.append({**row, "notebook": number, "exercise": f"ex{k} (design)",
                      "message": "to read: the notebook's rubric (grading/rubrics.md) says what a good answer covers"})
     return rows

@@ -20,7 +20,6 @@ from checks import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-ITEM = re.compile(r"^(\d)\. \*\((recall|apply|design)\)\*", re.M)
 
 
 @pytest.fixture(autouse=True)
@@ -48,28 +47,15 @@ def model_answers(number: str) -> dict:
     return dict(vars(importlib.import_module(f"solutions.nb{number}")))
 
 
-def exercises(path: Path) -> dict[int, str]:
-    """{number: kind} of the notebook's exercise list."""
-    text = next("".join(c["source"]) for c in load(path)["cells"] if "**Exercises**" in "".join(c["source"]))
-    return {int(n): kind for n, kind in ITEM.findall(text)}
-
-
 def test_every_check_passes_with_the_model_answers():
-    failed = []
-    for folder in checks.exercise_folders():
-        grader = checks.for_notebook(folder[2:])
-        for exercise in grader.exercises():
-            result = grader.run(exercise, model_answers(folder[2:]))
-            if not result.passed_all:
-                failed.append(f"{folder} {exercise}: {checks.failures(result)}")
-    assert not failed, "\n".join(failed)
+    assert checks.model_answer_failures() == []
 
 
 def test_every_recall_and_apply_exercise_has_a_check_and_every_design_one_a_rubric():
     counts = {"checked": 0, "rubric": 0}
     for path in NOTEBOOKS:
         number, nb = path.name[:2], load(path)
-        kinds = exercises(path)
+        kinds = grade.exercise_kinds(nb)
         checked = {int(e[2:]) for e in checks.for_notebook(number).exercises()}
         assert checked == {n for n, kind in kinds.items() if kind != "design"}, path.name
         rubric = (ROOT / "checks" / f"nb{number}" / "rubric.md").read_text(encoding="utf-8")
